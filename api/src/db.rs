@@ -1,0 +1,71 @@
+//! Database connection: the embedded SQLite file or PostgreSQL, with statement counting.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+
+/// Counts SQL statements executed, exported on `/metrics`.
+#[derive(Debug, Default)]
+pub struct DbStats {
+    statements: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl DbStats {
+    /// Statements executed since start.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Statements that returned an error since start.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::Relaxed)
+    }
+}
+
+/// Opens a pool for `url` (creating the SQLite file and its directory when needed).
+pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseConnection> {
+    let mut conn = if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("invalid SQLite URL {url}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create database directory {}", dir.display()))?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open SQLite database {url}"))?;
+        SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+    } else {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .context("cannot connect to PostgreSQL")?;
+        SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+    };
+    conn.set_metric_callback(move |info| {
+        stats.statements.fetch_add(1, Ordering::Relaxed);
+        if info.failed {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    Ok(conn)
+}

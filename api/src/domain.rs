@@ -1,0 +1,225 @@
+//! Domain vocabulary parsed once at the edge: content kinds, statuses, team roles, slugs.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The four kinds of content item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentKind {
+    /// A feature essay.
+    Essay,
+    /// An analysis of conditions and strategy.
+    StrategyAnalysis,
+    /// A post on one of the blogs.
+    BlogPost,
+    /// An aggregated news item.
+    NewsLink,
+}
+
+impl ContentKind {
+    /// Every kind, in display order.
+    pub const ALL: [ContentKind; 4] = [
+        ContentKind::Essay,
+        ContentKind::StrategyAnalysis,
+        ContentKind::BlogPost,
+        ContentKind::NewsLink,
+    ];
+
+    /// The value stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentKind::Essay => "essay",
+            ContentKind::StrategyAnalysis => "strategy_analysis",
+            ContentKind::BlogPost => "blog_post",
+            ContentKind::NewsLink => "news_link",
+        }
+    }
+
+    /// The REST collection this kind lives under.
+    pub fn collection(self) -> &'static str {
+        match self {
+            ContentKind::Essay => "essays",
+            ContentKind::StrategyAnalysis => "analyses",
+            ContentKind::BlogPost => "blog-posts",
+            ContentKind::NewsLink => "news-links",
+        }
+    }
+
+    /// Parses the stored or JSON form.
+    pub fn parse(value: &str) -> Option<ContentKind> {
+        ContentKind::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+impl fmt::Display for ContentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a content item stands in the editorial workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentStatus {
+    /// Being written.
+    Draft,
+    /// Submitted for an editor's review.
+    InReview,
+    /// Will be published at `scheduled_at`.
+    Scheduled,
+    /// Public.
+    Published,
+    /// Withdrawn from the public but kept.
+    Archived,
+}
+
+impl ContentStatus {
+    /// Every status.
+    pub const ALL: [ContentStatus; 5] = [
+        ContentStatus::Draft,
+        ContentStatus::InReview,
+        ContentStatus::Scheduled,
+        ContentStatus::Published,
+        ContentStatus::Archived,
+    ];
+
+    /// The value stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentStatus::Draft => "draft",
+            ContentStatus::InReview => "in_review",
+            ContentStatus::Scheduled => "scheduled",
+            ContentStatus::Published => "published",
+            ContentStatus::Archived => "archived",
+        }
+    }
+
+    /// Parses the stored or JSON form.
+    pub fn parse(value: &str) -> Option<ContentStatus> {
+        ContentStatus::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// The role an editor profile plays on the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamRole {
+    /// Commissions, edits and publishes.
+    Editor,
+    /// Writes for a blog.
+    Blogger,
+    /// Aggregates news links.
+    NewsCollector,
+    /// Writes occasionally.
+    Contributor,
+}
+
+impl TeamRole {
+    /// Every team role.
+    pub const ALL: [TeamRole; 4] = [
+        TeamRole::Editor,
+        TeamRole::Blogger,
+        TeamRole::NewsCollector,
+        TeamRole::Contributor,
+    ];
+
+    /// The value stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::Editor => "editor",
+            TeamRole::Blogger => "blogger",
+            TeamRole::NewsCollector => "news_collector",
+            TeamRole::Contributor => "contributor",
+        }
+    }
+
+    /// Parses the stored or JSON form.
+    pub fn parse(value: &str) -> Option<TeamRole> {
+        TeamRole::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+}
+
+/// A URL-safe identifier: lowercase ASCII letters, digits and single hyphens, 1–200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Slug(String);
+
+impl Slug {
+    /// Longest slug accepted.
+    pub const MAX_LEN: usize = 200;
+
+    /// Parses a slug, or `None` when it is not one.
+    pub fn parse(value: &str) -> Option<Slug> {
+        let valid = !value.is_empty()
+            && value.len() <= Self::MAX_LEN
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !value.starts_with('-')
+            && !value.ends_with('-')
+            && !value.contains("--");
+        valid.then(|| Slug(value.to_owned()))
+    }
+
+    /// Makes a slug from a title ("Why We Organize!" → `why-we-organize`).
+    pub fn from_title(title: &str) -> Option<Slug> {
+        let mut out = String::new();
+        for c in title.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+            } else if !out.is_empty() && !out.ends_with('-') {
+                out.push('-');
+            }
+            if out.len() >= Self::MAX_LEN {
+                break;
+            }
+        }
+        Slug::parse(out.trim_end_matches('-'))
+    }
+
+    /// The slug text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a resource is addressed in a path: by UUID or by slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdOrSlug {
+    /// A UUID.
+    Id(uuid::Uuid),
+    /// A slug.
+    Slug(Slug),
+}
+
+impl IdOrSlug {
+    /// Parses a path segment; `None` when it is neither a UUID nor a slug.
+    pub fn parse(value: &str) -> Option<IdOrSlug> {
+        match uuid::Uuid::try_parse(value) {
+            Ok(id) => Some(IdOrSlug::Id(id)),
+            Err(_) => Slug::parse(value).map(IdOrSlug::Slug),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_strict() {
+        assert!(Slug::parse("labor-and-power-2026").is_some());
+        for bad in ["", "Labor", "a b", "-a", "a-", "a--b", "a_b", "' OR 1=1 --"] {
+            assert!(Slug::parse(bad).is_none(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn slugs_from_titles() {
+        assert_eq!(Slug::from_title("Why We Organize!").unwrap().as_str(), "why-we-organize");
+        assert_eq!(Slug::from_title("  Labor's 2026: A Turn ").unwrap().as_str(), "labor-s-2026-a-turn");
+        assert!(Slug::from_title("!!!").is_none());
+    }
+}

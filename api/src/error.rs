@@ -1,0 +1,144 @@
+//! The one error type: every failure maps to an RFC 9457 problem+json response with a stable code.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Per-field validation messages, keyed by field name.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Everything that can go wrong while serving a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed: bad query parameter, header or path.
+    #[error("{detail}")]
+    BadRequest { code: &'static str, detail: String },
+    /// The request body is well-formed but its content is not acceptable.
+    #[error("the request has invalid fields")]
+    Validation { errors: FieldErrors },
+    /// No such resource, or the caller may not know it exists.
+    #[error("{resource} not found")]
+    NotFound { resource: &'static str },
+    /// No route answers this path.
+    #[error("no route for {path}")]
+    RouteNotFound { path: String },
+    /// The route exists but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request body is larger than the configured limit.
+    #[error("request body over the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// The request body has a media type the endpoint does not take.
+    #[error("unsupported media type: {detail}")]
+    UnsupportedMediaType { detail: String },
+    /// A database error: logged, never shown.
+    #[error("database error")]
+    Database(#[from] sea_orm::DbErr),
+    /// Any other server fault: logged, never shown.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// An RFC 9457 problem document as this API writes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the problem type (`about:blank` plus `code` identify it).
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// Stable, snake_case machine-readable code.
+    pub code: String,
+    /// Per-field messages, for validation failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<FieldErrors>,
+}
+
+impl AppError {
+    /// A 400 with a stable code and a message for the client.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        AppError::BadRequest { code, detail: detail.into() }
+    }
+
+    /// The stable snake_case code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest { code, .. } => code,
+            AppError::Validation { .. } => "validation_failed",
+            AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
+            AppError::PayloadTooLarge { .. } => "payload_too_large",
+            AppError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            AppError::Database(_) | AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The problem document for this error; server faults say nothing about their cause.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let detail = match self {
+            AppError::Database(_) | AppError::Internal(_) => {
+                "the server could not complete the request".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code().to_owned(),
+            errors: match self {
+                AppError::Validation { errors } => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// A problem+json response for a status that has no [`AppError`] of its own.
+pub fn problem_response(status: StatusCode, code: &str, detail: &str) -> HttpResponse {
+    let problem = Problem {
+        problem_type: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        code: code.to_owned(),
+        errors: None,
+    };
+    HttpResponse::build(status)
+        .content_type("application/problem+json")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(serde_json::to_string(&problem).unwrap_or_default())
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotFound { .. } | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
+            tracing::error!(error = ?self, "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .content_type("application/problem+json")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(serde_json::to_string(&self.problem()).unwrap_or_default())
+    }
+}

@@ -1,0 +1,16 @@
+//! Organizing Upgrade content API: configuration, HTTP app, REST adapter, policy and services.
+
+pub mod clock;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod listing;
+pub mod policy;
+pub mod rendering;
+pub mod rest;
+pub mod services;
+pub mod settings;
+pub mod startup;
+pub mod state;
+
+pub use startup::{Application, build_app};

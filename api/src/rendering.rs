@@ -1,0 +1,77 @@
+//! Markdown rendering: sanitized HTML, word count and reading time for content bodies.
+
+use pulldown_cmark::{Event, Options, Parser, html};
+
+/// Words per minute assumed for reading time.
+const WORDS_PER_MINUTE: usize = 230;
+
+/// A rendered Markdown body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedBody {
+    /// Sanitized HTML: no scripts, no event handlers, no `javascript:` URLs.
+    pub html: String,
+    /// Words in the text (markup excluded).
+    pub word_count: i32,
+    /// Estimated minutes to read, at least 1 for any non-empty text.
+    pub reading_time_minutes: i32,
+}
+
+/// Renders Markdown to sanitized HTML and counts its words.
+pub fn render_markdown(markdown: &str) -> RenderedBody {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION;
+    let mut words = 0usize;
+    let events = Parser::new_ext(markdown, options).inspect(|event| {
+        if let Event::Text(text) | Event::Code(text) = event {
+            words += text.split_whitespace().count();
+        }
+    });
+    let mut raw_html = String::with_capacity(markdown.len() * 5 / 4);
+    html::push_html(&mut raw_html, events);
+    let html = ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .clean(&raw_html)
+        .to_string();
+    let word_count = i32::try_from(words).unwrap_or(i32::MAX);
+    let reading_time_minutes = if words == 0 {
+        0
+    } else {
+        i32::try_from(words.div_ceil(WORDS_PER_MINUTE)).unwrap_or(i32::MAX)
+    };
+    RenderedBody { html, word_count, reading_time_minutes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_and_counts() {
+        let r = render_markdown("# Power\n\nBuild *power* where we work.");
+        assert!(r.html.contains("<h1>Power</h1>"));
+        assert!(r.html.contains("<em>power</em>"));
+        assert_eq!(r.word_count, 6);
+        assert_eq!(r.reading_time_minutes, 1);
+    }
+
+    #[test]
+    fn strips_dangerous_markup() {
+        let r = render_markdown(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) <a href=\"javascript:alert(2)\" onclick=\"x()\">y</a>",
+        );
+        let html = r.html.to_lowercase();
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
+        assert!(!html.contains("onclick"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn empty_body_reads_in_no_time() {
+        assert_eq!(render_markdown("").reading_time_minutes, 0);
+        assert_eq!(render_markdown(&"word ".repeat(461)).reading_time_minutes, 3);
+    }
+}

@@ -1,0 +1,139 @@
+//! REST handlers for blogs, editors, sectors, tags and key questions.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use crate::domain::IdOrSlug;
+use crate::error::{AppError, Problem};
+use crate::rest::caller::Caller;
+use crate::rest::list_query::{ListParams, parse_item, parse_list};
+use crate::rest::response::{self, range_header, sparse, to_value};
+use crate::services::blogs::{self, BLOG_SPEC, BlogEmbeds, BlogRecord};
+use crate::services::editors::{self, EDITOR_SPEC, EditorEmbeds, EditorRecord};
+use crate::services::taxonomy::{self, QUESTION_SPEC, QuestionRecord, SECTOR_SPEC, SectorRecord, TAG_SPEC, TagRecord};
+use crate::state::AppState;
+
+fn key(raw: &str, resource: &'static str) -> Result<IdOrSlug, AppError> {
+    IdOrSlug::parse(raw).ok_or(AppError::NotFound { resource })
+}
+
+fn present_editor(item: &EditorRecord, embeds: &EditorEmbeds, include: &[&str], fields: Option<&[&str]>) -> Result<Value, AppError> {
+    let mut value = sparse(to_value(item)?, fields);
+    if let (Value::Object(map), true) = (&mut value, include.contains(&"sectors")) {
+        let sectors = item.sector_ids.iter().filter_map(|id| embeds.sectors.get(id)).map(to_value).collect::<Result<_, _>>()?;
+        map.insert("sectors".into(), Value::Array(sectors));
+    }
+    Ok(value)
+}
+
+fn present_blog(item: &BlogRecord, embeds: &BlogEmbeds, include: &[&str], fields: Option<&[&str]>) -> Result<Value, AppError> {
+    let mut value = sparse(to_value(item)?, fields);
+    if let Value::Object(map) = &mut value {
+        if include.contains(&"sector") {
+            let sector = item.sector_id.and_then(|id| embeds.sectors.get(&id)).map(to_value).transpose()?;
+            map.insert("sector".into(), sector.unwrap_or(Value::Null));
+        }
+        if include.contains(&"bloggers") {
+            let bloggers = item.blogger_ids.iter().filter_map(|id| embeds.bloggers.get(id)).map(to_value).collect::<Result<_, _>>()?;
+            map.insert("bloggers".into(), Value::Array(bloggers));
+        }
+    }
+    Ok(value)
+}
+
+/// Lists blogs.
+#[utoipa::path(get, path = "/api/v1/blogs", tag = "blogs", params(ListParams),
+    responses((status = 200, description = "A page of blogs", body = [BlogRecord]),
+              (status = 400, description = "Bad list parameters", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_blogs(req: HttpRequest, state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let parsed = parse_list(req.query_string(), range_header(&req), &BLOG_SPEC)?;
+    let (page, embeds) = blogs::list(&state.db, &caller.0, &parsed.query).await?;
+    let items = page.items.iter()
+        .map(|b| present_blog(b, &embeds, &parsed.query.include, parsed.query.fields.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    response::list(&req, &state, &caller.0, BLOG_SPEC.name, &parsed, page.total, items)
+}
+
+/// Gets a blog by id or slug.
+#[utoipa::path(get, path = "/api/v1/blogs/{id_or_slug}", tag = "blogs",
+    params(("id_or_slug" = String, Path, description = "UUID or slug")),
+    responses((status = 200, description = "The blog", body = BlogRecord),
+              (status = 404, description = "No such blog", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_blog(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let params = parse_item(req.query_string(), &BLOG_SPEC)?;
+    let (item, embeds) = blogs::get(&state.db, &caller.0, &key(&path, "blog")?, &params.include).await?;
+    let body = present_blog(&item, &embeds, &params.include, params.fields.as_deref())?;
+    response::json(&req, &state, &caller.0, &body, Vec::new())
+}
+
+/// Lists public editor profiles.
+#[utoipa::path(get, path = "/api/v1/editors", tag = "editors", params(ListParams),
+    responses((status = 200, description = "A page of editors", body = [EditorRecord]),
+              (status = 400, description = "Bad list parameters", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_editors(req: HttpRequest, state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+    let parsed = parse_list(req.query_string(), range_header(&req), &EDITOR_SPEC)?;
+    let (page, embeds) = editors::list(&state.db, &caller.0, &parsed.query).await?;
+    let items = page.items.iter()
+        .map(|e| present_editor(e, &embeds, &parsed.query.include, parsed.query.fields.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    response::list(&req, &state, &caller.0, EDITOR_SPEC.name, &parsed, page.total, items)
+}
+
+/// Gets a public editor profile by id or slug.
+#[utoipa::path(get, path = "/api/v1/editors/{id_or_slug}", tag = "editors",
+    params(("id_or_slug" = String, Path, description = "UUID or slug")),
+    responses((status = 200, description = "The editor", body = EditorRecord),
+              (status = 404, description = "No such public editor", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_editor(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let params = parse_item(req.query_string(), &EDITOR_SPEC)?;
+    let (item, embeds) = editors::get(&state.db, &caller.0, &key(&path, "editor")?, params.include.contains(&"sectors")).await?;
+    let body = present_editor(&item, &embeds, &params.include, params.fields.as_deref())?;
+    response::json(&req, &state, &caller.0, &body, Vec::new())
+}
+
+macro_rules! taxonomy_handlers {
+    ($list:ident, $get:ident, $spec:ident, $record:ty, $list_fn:path, $get_fn:path, $list_path:literal, $get_path:literal, $tag:literal, $what:literal) => {
+        #[doc = concat!("Lists ", $what, ".")]
+        #[utoipa::path(get, path = $list_path, tag = $tag, params(ListParams),
+            responses((status = 200, description = concat!("A page of ", $what), body = [$record]),
+                      (status = 400, description = "Bad list parameters", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $list(req: HttpRequest, state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
+            let parsed = parse_list(req.query_string(), range_header(&req), &$spec)?;
+            let page = $list_fn(&state.db, &parsed.query).await?;
+            let items = page.items.iter()
+                .map(|item| Ok(sparse(to_value(item)?, parsed.query.fields.as_deref())))
+                .collect::<Result<Vec<_>, AppError>>()?;
+            response::list(&req, &state, &caller.0, $spec.name, &parsed, page.total, items)
+        }
+
+        #[doc = concat!("Gets one of the ", $what, " by id or slug.")]
+        #[utoipa::path(get, path = $get_path, tag = $tag,
+            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            responses((status = 200, description = "Found", body = $record),
+                      (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+            let params = parse_item(req.query_string(), &$spec)?;
+            let item = $get_fn(&state.db, &key(&path, $tag)?).await?;
+            let body = sparse(to_value(&item)?, params.fields.as_deref());
+            response::json(&req, &state, &caller.0, &body, Vec::new())
+        }
+    };
+}
+
+taxonomy_handlers!(list_sectors, get_sector, SECTOR_SPEC, SectorRecord, taxonomy::list_sectors, taxonomy::get_sector, "/api/v1/sectors", "/api/v1/sectors/{id_or_slug}", "sectors", "sectors");
+taxonomy_handlers!(list_tags, get_tag, TAG_SPEC, TagRecord, taxonomy::list_tags, taxonomy::get_tag, "/api/v1/tags", "/api/v1/tags/{id_or_slug}", "tags", "tags");
+taxonomy_handlers!(list_questions, get_question, QUESTION_SPEC, QuestionRecord, taxonomy::list_questions, taxonomy::get_question, "/api/v1/questions", "/api/v1/questions/{id_or_slug}", "questions", "key questions");
+
+/// Registers the catalog routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/blogs", web::get().to(list_blogs))
+        .route("/blogs/{id_or_slug}", web::get().to(get_blog))
+        .route("/editors", web::get().to(list_editors))
+        .route("/editors/{id_or_slug}", web::get().to(get_editor))
+        .route("/sectors", web::get().to(list_sectors))
+        .route("/sectors/{id_or_slug}", web::get().to(get_sector))
+        .route("/tags", web::get().to(list_tags))
+        .route("/tags/{id_or_slug}", web::get().to(get_tag))
+        .route("/questions", web::get().to(list_questions))
+        .route("/questions/{id_or_slug}", web::get().to(get_question));
+}

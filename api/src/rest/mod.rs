@@ -1,0 +1,91 @@
+//! The REST adapter (`/api/v1`): thin handlers over the services, and the OpenAPI document.
+
+pub mod caller;
+pub mod catalog;
+pub mod content;
+pub mod list_query;
+pub mod response;
+pub mod system;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::web;
+use utoipa::OpenApi;
+
+use crate::error::{AppError, problem_response};
+
+/// The OpenAPI 3.1 description of the whole HTTP API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Organizing Upgrade content API",
+        description = "Headless content API of Organizing Upgrade: essays, strategy analyses, blogs and news links over REST. Lists return a bare JSON array with X-Total-Count, Content-Range and Link headers; errors are RFC 9457 problem+json.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    paths(
+        content::list_essays, content::get_essay,
+        content::list_analyses, content::get_analysis,
+        content::list_blog_posts, content::get_blog_post,
+        content::list_news_links, content::get_news_link,
+        content::list_content, content::get_content,
+        catalog::list_blogs, catalog::get_blog,
+        catalog::list_editors, catalog::get_editor,
+        catalog::list_sectors, catalog::get_sector,
+        catalog::list_tags, catalog::get_tag,
+        catalog::list_questions, catalog::get_question,
+        system::healthz, system::readyz, system::metrics,
+    ),
+    components(schemas(crate::error::Problem, crate::domain::ContentKind)),
+    tags(
+        (name = "essays", description = "Feature essays"),
+        (name = "analyses", description = "Strategy analyses"),
+        (name = "blog-posts", description = "Posts on the blogs"),
+        (name = "news-links", description = "Aggregated news"),
+        (name = "content", description = "Every kind of content, read-only"),
+        (name = "blogs"), (name = "editors", description = "Public team profiles"),
+        (name = "sectors"), (name = "tags"), (name = "questions", description = "The key questions"),
+        (name = "system", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document as pretty JSON, as served at `/openapi.json` and kept in `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+/// Registers `/api/v1` routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(content::configure)
+            .configure(catalog::configure),
+    );
+}
+
+/// Turns any error response without a problem body (actix's own 404/405/413…) into problem+json.
+pub fn problem_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let response = match status {
+        StatusCode::NOT_FOUND => actix_web::ResponseError::error_response(&AppError::RouteNotFound { path: req.path().to_owned() }),
+        StatusCode::METHOD_NOT_ALLOWED => actix_web::ResponseError::error_response(&AppError::MethodNotAllowed),
+        s if s.is_server_error() => problem_response(s, "internal_error", "the server could not complete the request"),
+        s => {
+            let code = s.canonical_reason().unwrap_or("error").to_ascii_lowercase().replace(' ', "_");
+            problem_response(s, &code, s.canonical_reason().unwrap_or("request refused"))
+        }
+    };
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}

@@ -1,0 +1,150 @@
+//! Response writing shared by every handler: JSON bodies, ETags, caching and list headers.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::Value;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::error::AppError;
+use crate::policy::Principal;
+use crate::rest::list_query::{PAGE_PARAMS, PageStyle, ParsedList, encode_cursor};
+use crate::state::AppState;
+
+/// A strong ETag over the exact response bytes.
+fn etag_for(body: &[u8]) -> String {
+    format!("\"{:032x}\"", xxh3_128(body))
+}
+
+/// Whether an `If-None-Match` header matches the ETag (weak comparison, as RFC 9110 asks for GET).
+fn matches_if_none_match(req: &HttpRequest, etag: &str) -> bool {
+    let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    value.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
+    })
+}
+
+fn cache_control(state: &AppState, principal: &Principal) -> String {
+    if principal.is_public() {
+        format!("public, max-age={}", state.settings.cache_max_age)
+    } else {
+        "private, no-store".to_owned()
+    }
+}
+
+/// Answers a GET with JSON, an ETag, caching headers, and 304 when the client's copy is current.
+pub fn json(
+    req: &HttpRequest,
+    state: &AppState,
+    principal: &Principal,
+    body: &Value,
+    extra_headers: Vec<(header::HeaderName, String)>,
+) -> Result<HttpResponse, AppError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| AppError::Internal(e.into()))?;
+    let etag = etag_for(&bytes);
+    let not_modified = matches_if_none_match(req, &etag);
+    let mut response = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control(state, principal)))
+        .insert_header((header::VARY, "Authorization, X-Api-Key, Range"));
+    for (name, value) in extra_headers {
+        let value = HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.into()))?;
+        response.insert_header((name, value));
+    }
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type("application/json").body(bytes))
+}
+
+/// Answers a list: bare JSON array with `X-Total-Count`, `Content-Range` and `Link`.
+pub fn list(
+    req: &HttpRequest,
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    parsed: &ParsedList,
+    total: u64,
+    items: Vec<Value>,
+) -> Result<HttpResponse, AppError> {
+    let offset = parsed.query.offset;
+    let count = items.len() as u64;
+    let content_range = if count == 0 {
+        format!("{resource} */{total}")
+    } else {
+        format!("{resource} {offset}-{}/{total}", offset + count - 1)
+    };
+    let headers = vec![
+        (header::HeaderName::from_static("x-total-count"), total.to_string()),
+        (header::CONTENT_RANGE, content_range),
+        (header::LINK, link_header(req, state, parsed, total)),
+    ];
+    json(req, state, principal, &Value::Array(items), headers)
+}
+
+/// The request URL's base (scheme, host and path) as clients should use it in links.
+fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    let public = state.settings.public_url.trim_end_matches('/');
+    if public.is_empty() {
+        let info = req.connection_info();
+        format!("{}://{}{}", info.scheme(), info.host(), req.path())
+    } else {
+        format!("{public}{}", req.path())
+    }
+}
+
+/// RFC 8288 links to the first, previous, next and last pages, in the request's own dialect.
+fn link_header(req: &HttpRequest, state: &AppState, parsed: &ParsedList, total: u64) -> String {
+    let base = base_url(req, state);
+    let limit = parsed.query.limit;
+    let offset = parsed.query.offset;
+    let kept: Vec<(&str, &str)> = parsed
+        .params
+        .iter()
+        .filter(|(k, _)| !PAGE_PARAMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let url_for = |page_offset: u64| {
+        let window: Vec<(&str, String)> = match parsed.style {
+            PageStyle::Offset => vec![("limit", limit.to_string()), ("offset", page_offset.to_string())],
+            PageStyle::Cursor => vec![("limit", limit.to_string()), ("cursor", encode_cursor(page_offset))],
+            PageStyle::StartEnd => vec![("_start", page_offset.to_string()), ("_end", (page_offset + limit).to_string())],
+            PageStyle::PageLimit => vec![("_page", (page_offset / limit + 1).to_string()), ("_limit", limit.to_string())],
+            PageStyle::Range => vec![("range", format!("[{},{}]", page_offset, page_offset + limit - 1))],
+        };
+        let mut pairs: Vec<(&str, &str)> = kept.clone();
+        pairs.extend(window.iter().map(|(k, v)| (*k, v.as_str())));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("<{base}?{query}>")
+    };
+    let last_offset = if total == 0 { 0 } else { (total - 1) / limit * limit };
+    let mut links = vec![format!("{}; rel=\"first\"", url_for(0))];
+    if offset > 0 {
+        links.push(format!("{}; rel=\"prev\"", url_for(offset.saturating_sub(limit))));
+    }
+    if offset + limit < total {
+        links.push(format!("{}; rel=\"next\"", url_for(offset + limit)));
+    }
+    links.push(format!("{}; rel=\"last\"", url_for(last_offset)));
+    links.join(", ")
+}
+
+/// Keeps only the requested fields (and `id`) of a JSON object.
+pub fn sparse(mut value: Value, fields: Option<&[&str]>) -> Value {
+    if let (Some(fields), Value::Object(map)) = (fields, &mut value) {
+        map.retain(|key, _| key == "id" || fields.contains(&key.as_str()));
+    }
+    value
+}
+
+/// Serializes a record to a JSON value.
+pub fn to_value(record: &impl serde::Serialize) -> Result<Value, AppError> {
+    serde_json::to_value(record).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The `Range` request header, when present and readable.
+pub fn range_header(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(header::RANGE).and_then(|v| v.to_str().ok())
+}

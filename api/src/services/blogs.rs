@@ -1,0 +1,185 @@
+//! Blogs: titled collections of blog posts with their bloggers.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{blog, blog_blogger, editor, sector};
+
+use crate::domain::IdOrSlug;
+use crate::error::AppError;
+use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
+use crate::policy::{Principal, editor_visibility};
+use crate::services::editors::{EditorRecord, visible_editor_ids};
+use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
+use crate::services::taxonomy::SectorRecord;
+use crate::services::{distinct_ids, editors, link_map, taxonomy};
+
+/// A blog.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BlogRecord {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub sector_id: Option<Uuid>,
+    /// The blog's writers, in display order.
+    pub blogger_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Related records a blog list embeds on request.
+#[derive(Debug, Default)]
+pub struct BlogEmbeds {
+    /// Sectors by id.
+    pub sectors: HashMap<Uuid, SectorRecord>,
+    /// Bloggers by id.
+    pub bloggers: HashMap<Uuid, EditorRecord>,
+}
+
+/// List parameters for `/blogs`.
+pub static BLOG_SPEC: ResourceSpec = ResourceSpec {
+    name: "blogs",
+    filters: &[&[
+        FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
+        FilterField { name: "slug", aliases: &[], ty: FieldType::Text },
+        FilterField { name: "title", aliases: &[], ty: FieldType::Text },
+        FilterField { name: "sector", aliases: &["sector_id"], ty: FieldType::Reference },
+        FilterField { name: "blogger", aliases: &["blogger_id"], ty: FieldType::Reference },
+        FilterField { name: "created_at", aliases: &[], ty: FieldType::Timestamp },
+        FilterField { name: "updated_at", aliases: &[], ty: FieldType::Timestamp },
+    ]],
+    sorts: &["title", "slug", "created_at", "updated_at", "id"],
+    default_sort: &[Sort { field: "title", descending: false }],
+    includes: &["sector", "bloggers"],
+    fields: &["slug", "title", "description", "sector_id", "blogger_ids", "created_at", "updated_at"],
+    searchable: false,
+};
+
+/// Turns blog rows into records, loading their visible bloggers' ids in one statement.
+pub async fn records(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    models: Vec<blog::Model>,
+) -> Result<Vec<BlogRecord>, AppError> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut bloggers = link_map::<blog_blogger::Entity>(
+        db,
+        blog_blogger::Column::BlogId,
+        blog_blogger::Column::EditorId,
+        Some(blog_blogger::Column::Position),
+        &ids,
+        Condition::all().add(blog_blogger::Column::EditorId.in_subquery(visible_editor_ids(principal))),
+    )
+    .await?;
+    Ok(models
+        .into_iter()
+        .map(|m| BlogRecord {
+            blogger_ids: bloggers.remove(&m.id).unwrap_or_default(),
+            id: m.id,
+            slug: m.slug,
+            title: m.title,
+            description: m.description,
+            sector_id: m.sector_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+        .collect())
+}
+
+/// Loads blogs by id, keyed by id.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, BlogRecord>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = blog::Entity::find().filter(blog::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(records(db, principal, models).await?.into_iter().map(|r| (r.id, r)).collect())
+}
+
+async fn embeds(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    items: &[BlogRecord],
+    include: &[&str],
+) -> Result<BlogEmbeds, AppError> {
+    let mut embeds = BlogEmbeds::default();
+    if include.contains(&"sector") {
+        let ids: Vec<Uuid> = items.iter().filter_map(|b| b.sector_id).collect();
+        embeds.sectors = taxonomy::sectors_by_ids(db, &ids).await?;
+    }
+    if include.contains(&"bloggers") {
+        let ids = distinct_ids(items.iter().map(|b| &b.blogger_ids));
+        embeds.bloggers = editors::by_ids(db, principal, &ids).await?;
+    }
+    Ok(embeds)
+}
+
+/// Lists blogs.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    query: &ListQuery,
+) -> Result<(Page<BlogRecord>, BlogEmbeds), AppError> {
+    use blog::Column as C;
+    let column = |field: &str| match field {
+        "id" => Some(C::Id),
+        "slug" => Some(C::Slug),
+        "title" => Some(C::Title),
+        "created_at" => Some(C::CreatedAt),
+        "updated_at" => Some(C::UpdatedAt),
+        _ => None,
+    };
+    let select = apply_filters(blog::Entity::find(), query, |f| match f.field {
+        "sector" => Some(in_subquery(
+            C::SectorId,
+            f.op,
+            reference_ids::<sector::Entity, _>(sector::Column::Id, sector::Column::Slug, &f.values, Condition::all()),
+        )),
+        "blogger" => Some(in_subquery(
+            C::Id,
+            f.op,
+            Query::select()
+                .column(blog_blogger::Column::BlogId)
+                .from(blog_blogger::Entity)
+                .and_where(blog_blogger::Column::EditorId.in_subquery(reference_ids::<editor::Entity, _>(
+                    editor::Column::Id,
+                    editor::Column::Slug,
+                    &f.values,
+                    editor_visibility(principal),
+                )))
+                .take(),
+        )),
+        other => column(other).map(|c| column_condition(c, f)),
+    })?;
+    let select = apply_sort(select, query, C::Id, column)?;
+    let page = fetch_page(db, select, query).await?;
+    let items = records(db, principal, page.items).await?;
+    let embeds = embeds(db, principal, &items, &query.include).await?;
+    Ok((Page { items, total: page.total }, embeds))
+}
+
+/// Finds one blog by id or slug, with the embeds asked for.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    key: &IdOrSlug,
+    include: &[&str],
+) -> Result<(BlogRecord, BlogEmbeds), AppError> {
+    let model = find_one(db, blog::Entity::find(), blog::Column::Id, blog::Column::Slug, key)
+        .await?
+        .ok_or(AppError::NotFound { resource: "blog" })?;
+    let items = records(db, principal, vec![model]).await?;
+    let embeds = embeds(db, principal, &items, include).await?;
+    let item = items.into_iter().next().ok_or(AppError::NotFound { resource: "blog" })?;
+    Ok((item, embeds))
+}

@@ -1,0 +1,520 @@
+//! Content items of the four kinds: listing and lookup under the caller's visibility.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{blog, content_author, content_body, content_item, content_sector, content_slug_redirect, content_tag, editor, key_question, sector, tag};
+
+use crate::domain::{ContentKind, IdOrSlug};
+use crate::error::AppError;
+use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
+use crate::policy::{Principal, content_visibility, editor_visibility};
+use crate::services::blogs::BlogRecord;
+use crate::services::editors::{EditorRecord, visible_editor_ids};
+use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, in_subquery, reference_ids};
+use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
+use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
+
+/// A content item of any kind, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ContentRecord {
+    pub id: Uuid,
+    pub kind: ContentKind,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub summary: String,
+    /// Markdown source.
+    pub body: String,
+    /// Rendered, sanitized HTML.
+    pub body_html: String,
+    #[schema(value_type = String, example = "published")]
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Incremented by every save.
+    pub version: i32,
+    /// Authors, in byline order.
+    pub author_ids: Vec<Uuid>,
+    /// A guest writer's name, shown instead of or beside the authors.
+    pub byline: Option<String>,
+    pub sector_ids: Vec<Uuid>,
+    pub tag_ids: Vec<Uuid>,
+    pub featured_image_url: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    pub reading_time_minutes: i32,
+    pub word_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Fields that only this kind has.
+    #[serde(flatten)]
+    pub details: KindDetails,
+}
+
+/// The fields particular to one kind of content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum KindDetails {
+    /// A feature essay.
+    Essay {
+        question_id: Option<Uuid>,
+        featured: bool,
+    },
+    /// A strategy analysis.
+    StrategyAnalysis {
+        question_id: Option<Uuid>,
+        key_takeaways: Vec<String>,
+    },
+    /// A blog post.
+    BlogPost { blog_id: Option<Uuid> },
+    /// An aggregated news link.
+    NewsLink {
+        url: Option<String>,
+        source_name: Option<String>,
+        source_url: Option<String>,
+        commentary: Option<String>,
+    },
+}
+
+impl KindDetails {
+    fn question_id(&self) -> Option<Uuid> {
+        match self {
+            KindDetails::Essay { question_id, .. } | KindDetails::StrategyAnalysis { question_id, .. } => *question_id,
+            _ => None,
+        }
+    }
+
+    fn blog_id(&self) -> Option<Uuid> {
+        match self {
+            KindDetails::BlogPost { blog_id } => *blog_id,
+            _ => None,
+        }
+    }
+}
+
+/// Related records embedded on request (`include=`), keyed by id.
+#[derive(Debug, Default)]
+pub struct ContentEmbeds {
+    pub authors: HashMap<Uuid, EditorRecord>,
+    pub sectors: HashMap<Uuid, SectorRecord>,
+    pub tags: HashMap<Uuid, TagRecord>,
+    pub blogs: HashMap<Uuid, BlogRecord>,
+    pub questions: HashMap<Uuid, QuestionRecord>,
+}
+
+/// The outcome of looking an item up by id or slug.
+#[derive(Debug)]
+pub enum ContentLookup {
+    /// The item, with what was asked to be embedded.
+    Found(Box<ContentRecord>, ContentEmbeds),
+    /// The slug is a former one; the item now lives under this slug.
+    Moved { slug: String },
+}
+
+const STATUSES: &[&str] = &["draft", "in_review", "scheduled", "published", "archived"];
+const KINDS: &[&str] = &["essay", "strategy_analysis", "blog_post", "news_link"];
+
+const COMMON_FILTERS: &[FilterField] = &[
+    FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
+    FilterField { name: "slug", aliases: &[], ty: FieldType::Text },
+    FilterField { name: "title", aliases: &[], ty: FieldType::Text },
+    FilterField { name: "status", aliases: &[], ty: FieldType::Enum(STATUSES) },
+    FilterField { name: "sector", aliases: &["sector_id"], ty: FieldType::Reference },
+    FilterField { name: "tag", aliases: &["tag_id"], ty: FieldType::Reference },
+    FilterField { name: "author", aliases: &["author_id"], ty: FieldType::Reference },
+    FilterField { name: "published_at", aliases: &[], ty: FieldType::Timestamp },
+    FilterField { name: "scheduled_at", aliases: &[], ty: FieldType::Timestamp },
+    FilterField { name: "created_at", aliases: &[], ty: FieldType::Timestamp },
+    FilterField { name: "updated_at", aliases: &[], ty: FieldType::Timestamp },
+    FilterField { name: "reading_time_minutes", aliases: &[], ty: FieldType::Int },
+    FilterField { name: "word_count", aliases: &[], ty: FieldType::Int },
+];
+const QUESTION_FILTER: &[FilterField] = &[FilterField { name: "question", aliases: &["question_id"], ty: FieldType::Reference }];
+const FEATURED_FILTER: &[FilterField] = &[FilterField { name: "featured", aliases: &[], ty: FieldType::Bool }];
+const BLOG_FILTER: &[FilterField] = &[FilterField { name: "blog", aliases: &["blog_id"], ty: FieldType::Reference }];
+const NEWS_FILTERS: &[FilterField] = &[
+    FilterField { name: "source_name", aliases: &[], ty: FieldType::Text },
+    FilterField { name: "url", aliases: &[], ty: FieldType::Text },
+];
+const KIND_FILTER: &[FilterField] = &[FilterField { name: "kind", aliases: &[], ty: FieldType::Enum(KINDS) }];
+
+const SORTS: &[&str] = &[
+    "published_at", "created_at", "updated_at", "title", "slug", "status", "scheduled_at",
+    "reading_time_minutes", "word_count", "version", "id",
+];
+const DEFAULT_SORT: &[Sort] = &[Sort { field: "published_at", descending: true }];
+
+macro_rules! content_fields {
+    ($($extra:literal),*) => {
+        &["kind", "slug", "title", "subtitle", "summary", "body", "body_html", "status", "published_at",
+          "scheduled_at", "version", "author_ids", "byline", "sector_ids", "tag_ids", "featured_image_url",
+          "seo_title", "seo_description", "reading_time_minutes", "word_count", "created_at", "updated_at"
+          $(, $extra)*]
+    };
+}
+
+/// List parameters for `/essays`.
+pub static ESSAY_SPEC: ResourceSpec = ResourceSpec {
+    name: "essays",
+    filters: &[COMMON_FILTERS, QUESTION_FILTER, FEATURED_FILTER],
+    sorts: SORTS,
+    default_sort: DEFAULT_SORT,
+    includes: &["authors", "sectors", "tags", "question"],
+    fields: content_fields!("question_id", "featured"),
+    searchable: true,
+};
+
+/// List parameters for `/analyses`.
+pub static ANALYSIS_SPEC: ResourceSpec = ResourceSpec {
+    name: "analyses",
+    filters: &[COMMON_FILTERS, QUESTION_FILTER],
+    sorts: SORTS,
+    default_sort: DEFAULT_SORT,
+    includes: &["authors", "sectors", "tags", "question"],
+    fields: content_fields!("question_id", "key_takeaways"),
+    searchable: true,
+};
+
+/// List parameters for `/blog-posts`.
+pub static BLOG_POST_SPEC: ResourceSpec = ResourceSpec {
+    name: "blog-posts",
+    filters: &[COMMON_FILTERS, BLOG_FILTER],
+    sorts: SORTS,
+    default_sort: DEFAULT_SORT,
+    includes: &["authors", "sectors", "tags", "blog"],
+    fields: content_fields!("blog_id"),
+    searchable: true,
+};
+
+/// List parameters for `/news-links`.
+pub static NEWS_LINK_SPEC: ResourceSpec = ResourceSpec {
+    name: "news-links",
+    filters: &[COMMON_FILTERS, NEWS_FILTERS],
+    sorts: SORTS,
+    default_sort: DEFAULT_SORT,
+    includes: &["authors", "sectors", "tags"],
+    fields: content_fields!("url", "source_name", "source_url", "commentary"),
+    searchable: true,
+};
+
+/// List parameters for `/content` (all kinds).
+pub static ANY_CONTENT_SPEC: ResourceSpec = ResourceSpec {
+    name: "content",
+    filters: &[COMMON_FILTERS, KIND_FILTER, QUESTION_FILTER, FEATURED_FILTER, BLOG_FILTER, NEWS_FILTERS],
+    sorts: &[
+        "published_at", "created_at", "updated_at", "title", "slug", "status", "scheduled_at",
+        "reading_time_minutes", "word_count", "version", "kind", "id",
+    ],
+    default_sort: DEFAULT_SORT,
+    includes: &["authors", "sectors", "tags", "blog", "question"],
+    fields: content_fields!("question_id", "featured", "key_takeaways", "blog_id", "url", "source_name", "source_url", "commentary"),
+    searchable: true,
+};
+
+/// The list parameters of one kind, or of all kinds.
+pub fn spec(kind: Option<ContentKind>) -> &'static ResourceSpec {
+    match kind {
+        Some(ContentKind::Essay) => &ESSAY_SPEC,
+        Some(ContentKind::StrategyAnalysis) => &ANALYSIS_SPEC,
+        Some(ContentKind::BlogPost) => &BLOG_POST_SPEC,
+        Some(ContentKind::NewsLink) => &NEWS_LINK_SPEC,
+        None => &ANY_CONTENT_SPEC,
+    }
+}
+
+fn sort_column(field: &str) -> Option<content_item::Column> {
+    use content_item::Column as C;
+    Some(match field {
+        "published_at" => C::PublishedAt,
+        "created_at" => C::CreatedAt,
+        "updated_at" => C::UpdatedAt,
+        "title" => C::Title,
+        "slug" => C::Slug,
+        "status" => C::Status,
+        "scheduled_at" => C::ScheduledAt,
+        "reading_time_minutes" => C::ReadingTimeMinutes,
+        "word_count" => C::WordCount,
+        "version" => C::Version,
+        "kind" => C::Kind,
+        "id" => C::Id,
+        _ => return None,
+    })
+}
+
+fn filter_column(field: &str) -> Option<content_item::Column> {
+    use content_item::Column as C;
+    match field {
+        "featured" => Some(C::Featured),
+        "source_name" => Some(C::SourceName),
+        "url" => Some(C::Url),
+        other => sort_column(other),
+    }
+}
+
+/// `content_items.id IN (SELECT content_id FROM link WHERE target IN refs)`.
+fn linked_to<L, R>(
+    link_owner: L::Column,
+    link_target: L::Column,
+    target_id: R::Column,
+    target_slug: R::Column,
+    filter: &crate::listing::Filter,
+    extra: Condition,
+) -> Condition
+where
+    L: EntityTrait + Default,
+    R: EntityTrait + Default,
+{
+    in_subquery(
+        content_item::Column::Id,
+        filter.op,
+        Query::select()
+            .column(link_owner)
+            .from(L::default())
+            .and_where(link_target.in_subquery(reference_ids::<R, _>(target_id, target_slug, &filter.values, extra)))
+            .take(),
+    )
+}
+
+/// The rows of one kind (or all kinds) the caller may read.
+fn visible(principal: &Principal, kind: Option<ContentKind>) -> Select<content_item::Entity> {
+    let select = content_item::Entity::find().filter(content_visibility(principal, Utc::now()));
+    match kind {
+        Some(kind) => select.filter(content_item::Column::Kind.eq(kind.as_str())),
+        None => select,
+    }
+}
+
+/// Lists the content the caller may read.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    kind: Option<ContentKind>,
+    query: &ListQuery,
+) -> Result<(Page<ContentRecord>, ContentEmbeds), AppError> {
+    use content_item::Column as C;
+    let select = apply_filters(visible(principal, kind), query, |f| match f.field {
+        "sector" => Some(linked_to::<content_sector::Entity, sector::Entity>(
+            content_sector::Column::ContentId, content_sector::Column::SectorId,
+            sector::Column::Id, sector::Column::Slug, f, Condition::all(),
+        )),
+        "tag" => Some(linked_to::<content_tag::Entity, tag::Entity>(
+            content_tag::Column::ContentId, content_tag::Column::TagId,
+            tag::Column::Id, tag::Column::Slug, f, Condition::all(),
+        )),
+        "author" => Some(linked_to::<content_author::Entity, editor::Entity>(
+            content_author::Column::ContentId, content_author::Column::EditorId,
+            editor::Column::Id, editor::Column::Slug, f, editor_visibility(principal),
+        )),
+        "question" => Some(in_subquery(
+            C::QuestionId,
+            f.op,
+            reference_ids::<key_question::Entity, _>(key_question::Column::Id, key_question::Column::Slug, &f.values, Condition::all()),
+        )),
+        "blog" => Some(in_subquery(
+            C::BlogId,
+            f.op,
+            reference_ids::<blog::Entity, _>(blog::Column::Id, blog::Column::Slug, &f.values, Condition::all()),
+        )),
+        other => filter_column(other).map(|c| column_condition(c, f)),
+    })?;
+    let select = apply_sort(select, query, C::Id, sort_column)?;
+    let page = fetch_page(db, select, query).await?;
+    let with_bodies = query.wants_field("body") || query.wants_field("body_html");
+    let items = records(db, principal, page.items, with_bodies).await?;
+    let embeds = embeds(db, principal, &items, &query.include).await?;
+    Ok((Page { items, total: page.total }, embeds))
+}
+
+/// Finds one readable item of a kind (or any kind) by id or slug; former slugs answer `Moved`.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    kind: Option<ContentKind>,
+    key: &IdOrSlug,
+    include: &[&str],
+) -> Result<ContentLookup, AppError> {
+    let not_found = AppError::NotFound { resource: "content item" };
+    let select = visible(principal, kind);
+    let model = match key {
+        IdOrSlug::Id(id) => select.filter(content_item::Column::Id.eq(*id)).one(db).await?,
+        IdOrSlug::Slug(slug) => {
+            let mut found = select.filter(content_item::Column::Slug.eq(slug.as_str())).limit(2).all(db).await?;
+            if found.len() > 1 {
+                return Err(AppError::bad_request(
+                    "ambiguous_slug",
+                    format!("several kinds use the slug `{}`; ask /{{kind}}/{} or use the id", slug.as_str(), slug.as_str()),
+                ));
+            }
+            match found.pop() {
+                Some(model) => Some(model),
+                None => {
+                    return match kind {
+                        Some(kind) => moved(db, principal, kind, slug.as_str()).await?.ok_or(not_found),
+                        None => Err(not_found),
+                    };
+                }
+            }
+        }
+    };
+    let model = model.ok_or(not_found)?;
+    let items = records(db, principal, vec![model], true).await?;
+    let embeds = embeds(db, principal, &items, include).await?;
+    let item = items.into_iter().next().ok_or(AppError::NotFound { resource: "content item" })?;
+    Ok(ContentLookup::Found(Box::new(item), embeds))
+}
+
+/// The current slug of a readable item that used to be called `slug`.
+async fn moved(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    kind: ContentKind,
+    slug: &str,
+) -> Result<Option<ContentLookup>, AppError> {
+    let Some(redirect) = content_slug_redirect::Entity::find()
+        .filter(content_slug_redirect::Column::Kind.eq(kind.as_str()))
+        .filter(content_slug_redirect::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let current = visible(principal, Some(kind))
+        .filter(content_item::Column::Id.eq(redirect.content_id))
+        .one(db)
+        .await?;
+    Ok(current.map(|m| ContentLookup::Moved { slug: m.slug }))
+}
+
+/// Turns rows into records: relation ids in three statements, bodies in one more when wanted.
+async fn records(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    models: Vec<content_item::Model>,
+    with_bodies: bool,
+) -> Result<Vec<ContentRecord>, AppError> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut authors = link_map::<content_author::Entity>(
+        db,
+        content_author::Column::ContentId,
+        content_author::Column::EditorId,
+        Some(content_author::Column::Position),
+        &ids,
+        Condition::all().add(content_author::Column::EditorId.in_subquery(visible_editor_ids(principal))),
+    )
+    .await?;
+    let mut sectors = link_map::<content_sector::Entity>(db, content_sector::Column::ContentId, content_sector::Column::SectorId, None, &ids, Condition::all()).await?;
+    let mut tags = link_map::<content_tag::Entity>(db, content_tag::Column::ContentId, content_tag::Column::TagId, None, &ids, Condition::all()).await?;
+    let mut bodies: HashMap<Uuid, content_body::Model> = if with_bodies && !ids.is_empty() {
+        content_body::Entity::find()
+            .filter(content_body::Column::ContentId.is_in(ids.iter().copied()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|b| (b.content_id, b))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let mut records = Vec::with_capacity(models.len());
+    for m in models {
+        let kind = ContentKind::parse(&m.kind)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("content item {} has unknown kind {}", m.id, m.kind)))?;
+        let details = match kind {
+            ContentKind::Essay => KindDetails::Essay { question_id: m.question_id, featured: m.featured },
+            ContentKind::StrategyAnalysis => KindDetails::StrategyAnalysis {
+                question_id: m.question_id,
+                key_takeaways: serde_json::from_value(m.key_takeaways).unwrap_or_default(),
+            },
+            ContentKind::BlogPost => KindDetails::BlogPost { blog_id: m.blog_id },
+            ContentKind::NewsLink => KindDetails::NewsLink {
+                url: m.url,
+                source_name: m.source_name,
+                source_url: m.source_url,
+                commentary: m.commentary,
+            },
+        };
+        let body = bodies.remove(&m.id);
+        records.push(ContentRecord {
+            id: m.id,
+            kind,
+            slug: m.slug,
+            title: m.title,
+            subtitle: m.subtitle,
+            summary: m.summary,
+            body: body.as_ref().map(|b| b.body.clone()).unwrap_or_default(),
+            body_html: body.map(|b| b.body_html).unwrap_or_default(),
+            status: m.status,
+            published_at: m.published_at,
+            scheduled_at: m.scheduled_at,
+            version: m.version,
+            author_ids: authors.remove(&m.id).unwrap_or_default(),
+            byline: m.byline,
+            sector_ids: sectors.remove(&m.id).unwrap_or_default(),
+            tag_ids: tags.remove(&m.id).unwrap_or_default(),
+            featured_image_url: m.featured_image_url,
+            seo_title: m.seo_title,
+            seo_description: m.seo_description,
+            reading_time_minutes: m.reading_time_minutes,
+            word_count: m.word_count,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            details,
+        });
+    }
+    Ok(records)
+}
+
+/// Loads what `include` names for these items, one statement per relation.
+async fn embeds(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    items: &[ContentRecord],
+    include: &[&str],
+) -> Result<ContentEmbeds, AppError> {
+    let mut embeds = ContentEmbeds::default();
+    for relation in include {
+        match *relation {
+            "authors" => {
+                let ids = distinct_ids(items.iter().map(|i| &i.author_ids));
+                embeds.authors = editors::by_ids(db, principal, &ids).await?;
+            }
+            "sectors" => {
+                let ids = distinct_ids(items.iter().map(|i| &i.sector_ids));
+                embeds.sectors = taxonomy::sectors_by_ids(db, &ids).await?;
+            }
+            "tags" => {
+                let ids = distinct_ids(items.iter().map(|i| &i.tag_ids));
+                embeds.tags = taxonomy::tags_by_ids(db, &ids).await?;
+            }
+            "blog" => {
+                let ids: Vec<Uuid> = items.iter().filter_map(|i| i.details.blog_id()).collect();
+                embeds.blogs = blogs::by_ids(db, principal, &ids).await?;
+            }
+            "question" => {
+                let ids: Vec<Uuid> = items.iter().filter_map(|i| i.details.question_id()).collect();
+                embeds.questions = taxonomy::questions_by_ids(db, &ids).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(embeds)
+}
+
+impl ContentRecord {
+    /// The blog this item belongs to, for blog posts.
+    pub fn blog_id(&self) -> Option<Uuid> {
+        self.details.blog_id()
+    }
+
+    /// The key question this item answers, for essays and analyses.
+    pub fn question_id(&self) -> Option<Uuid> {
+        self.details.question_id()
+    }
+}

@@ -1,0 +1,201 @@
+//! Editor profiles: the public team, visible only when marked so.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{editor, editor_sector, sector};
+
+use crate::domain::{IdOrSlug, TeamRole};
+use crate::error::AppError;
+use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
+use crate::policy::{Principal, editor_visibility};
+use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
+use crate::services::taxonomy::SectorRecord;
+use crate::services::{distinct_ids, link_map};
+
+/// A link on an editor's profile.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct ProfileLink {
+    pub label: String,
+    pub url: String,
+}
+
+/// A public team profile.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EditorRecord {
+    pub id: Uuid,
+    pub slug: String,
+    pub display_name: String,
+    /// Markdown.
+    pub bio: String,
+    #[schema(value_type = String, example = "editor")]
+    pub team_role: String,
+    pub avatar_url: Option<String>,
+    pub links: Vec<ProfileLink>,
+    /// Sectors the editor is rooted in.
+    pub sector_ids: Vec<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of editors and the sectors `include=sectors` asked for.
+#[derive(Debug, Default)]
+pub struct EditorEmbeds {
+    /// Sectors by id.
+    pub sectors: HashMap<Uuid, SectorRecord>,
+}
+
+const TEAM_ROLES: &[&str] = &["editor", "blogger", "news_collector", "contributor"];
+
+/// List parameters for `/editors`.
+pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
+    name: "editors",
+    filters: &[&[
+        FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
+        FilterField { name: "slug", aliases: &[], ty: FieldType::Text },
+        FilterField { name: "display_name", aliases: &[], ty: FieldType::Text },
+        FilterField { name: "team_role", aliases: &[], ty: FieldType::Enum(TEAM_ROLES) },
+        FilterField { name: "sector", aliases: &["sector_id"], ty: FieldType::Reference },
+        FilterField { name: "created_at", aliases: &[], ty: FieldType::Timestamp },
+        FilterField { name: "updated_at", aliases: &[], ty: FieldType::Timestamp },
+    ]],
+    sorts: &["display_name", "slug", "team_role", "created_at", "updated_at", "id"],
+    default_sort: &[Sort { field: "display_name", descending: false }],
+    includes: &["sectors"],
+    fields: &["slug", "display_name", "bio", "team_role", "avatar_url", "links", "sector_ids", "created_at", "updated_at"],
+    searchable: false,
+};
+
+fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> EditorRecord {
+    let links = serde_json::from_value(m.links).unwrap_or_default();
+    let team_role = TeamRole::parse(&m.team_role).map_or(m.team_role, |r| r.as_str().to_owned());
+    EditorRecord {
+        id: m.id,
+        slug: m.slug,
+        display_name: m.display_name,
+        bio: m.bio,
+        team_role,
+        avatar_url: m.avatar_url,
+        links,
+        sector_ids,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+/// Turns editor rows into records, loading their sector ids in one statement.
+pub async fn records(db: &impl ConnectionTrait, models: Vec<editor::Model>) -> Result<Vec<EditorRecord>, AppError> {
+    let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
+    let mut sectors = link_map::<editor_sector::Entity>(
+        db,
+        editor_sector::Column::EditorId,
+        editor_sector::Column::SectorId,
+        None,
+        &ids,
+        Condition::all(),
+    )
+    .await?;
+    Ok(models
+        .into_iter()
+        .map(|m| {
+            let sector_ids = sectors.remove(&m.id).unwrap_or_default();
+            record(m, sector_ids)
+        })
+        .collect())
+}
+
+/// Loads the visible editors among `ids`, keyed by id.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, EditorRecord>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let models = editor::Entity::find()
+        .filter(editor_visibility(principal))
+        .filter(editor::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(records(db, models).await?.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// `editors.id IN (visible editors)`: keeps hidden profiles out of author and blogger lists.
+pub fn visible_editor_ids(principal: &Principal) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(editor::Column::Id)
+        .from(editor::Entity)
+        .cond_where(editor_visibility(principal))
+        .take()
+}
+
+/// Lists the editors the caller may see.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    query: &ListQuery,
+) -> Result<(Page<EditorRecord>, EditorEmbeds), AppError> {
+    use editor::Column as C;
+    let column = |field: &str| match field {
+        "id" => Some(C::Id),
+        "slug" => Some(C::Slug),
+        "display_name" => Some(C::DisplayName),
+        "team_role" => Some(C::TeamRole),
+        "created_at" => Some(C::CreatedAt),
+        "updated_at" => Some(C::UpdatedAt),
+        _ => None,
+    };
+    let select = editor::Entity::find().filter(editor_visibility(principal));
+    let select = apply_filters(select, query, |f| match f.field {
+        "sector" => Some(in_subquery(
+            C::Id,
+            f.op,
+            Query::select()
+                .column(editor_sector::Column::EditorId)
+                .from(editor_sector::Entity)
+                .and_where(editor_sector::Column::SectorId.in_subquery(reference_ids::<sector::Entity, _>(
+                    sector::Column::Id,
+                    sector::Column::Slug,
+                    &f.values,
+                    Condition::all(),
+                )))
+                .take(),
+        )),
+        other => column(other).map(|c| column_condition(c, f)),
+    })?;
+    let select = apply_sort(select, query, C::Id, column)?;
+    let page = fetch_page(db, select, query).await?;
+    let items = records(db, page.items).await?;
+    let mut embeds = EditorEmbeds::default();
+    if query.includes("sectors") {
+        let ids = distinct_ids(items.iter().map(|e| &e.sector_ids));
+        embeds.sectors = crate::services::taxonomy::sectors_by_ids(db, &ids).await?;
+    }
+    Ok((Page { items, total: page.total }, embeds))
+}
+
+/// Finds one visible editor by id or slug, with the embeds asked for.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    key: &IdOrSlug,
+    include_sectors: bool,
+) -> Result<(EditorRecord, EditorEmbeds), AppError> {
+    let select = editor::Entity::find().filter(editor_visibility(principal));
+    let model = find_one(db, select, editor::Column::Id, editor::Column::Slug, key)
+        .await?
+        .ok_or(AppError::NotFound { resource: "editor" })?;
+    let item = records(db, vec![model]).await?.remove(0);
+    let mut embeds = EditorEmbeds::default();
+    if include_sectors {
+        embeds.sectors = crate::services::taxonomy::sectors_by_ids(db, &item.sector_ids).await?;
+    }
+    Ok((item, embeds))
+}

@@ -1,0 +1,56 @@
+//! Domain services, one module per aggregate: queries, visibility, validation, transactions.
+
+pub mod blogs;
+pub mod content;
+pub mod editors;
+pub mod query;
+pub mod seed;
+pub mod taxonomy;
+
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// Loads a many-to-many link table for many owners in one statement:
+/// owner id → target ids, in `order` when given, restricted by `extra`.
+pub async fn link_map<E>(
+    db: &impl ConnectionTrait,
+    owner: E::Column,
+    target: E::Column,
+    order: Option<E::Column>,
+    owners: &[Uuid],
+    extra: Condition,
+) -> Result<HashMap<Uuid, Vec<Uuid>>, AppError>
+where
+    E: EntityTrait,
+{
+    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    if owners.is_empty() {
+        return Ok(map);
+    }
+    let mut select = E::find()
+        .select_only()
+        .column(owner)
+        .column(target)
+        .filter(owner.is_in(owners.iter().copied()))
+        .filter(extra);
+    if let Some(order) = order {
+        select = select.order_by_asc(order);
+    }
+    let rows: Vec<(Uuid, Uuid)> = select.into_tuple().all(db).await?;
+    for (owner_id, target_id) in rows {
+        map.entry(owner_id).or_default().push(target_id);
+    }
+    Ok(map)
+}
+
+/// Collects the distinct ids referenced by many owners.
+pub fn distinct_ids<'a>(lists: impl IntoIterator<Item = &'a Vec<Uuid>>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = lists.into_iter().flatten().copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}

@@ -1,0 +1,164 @@
+//! Turns a [`ListQuery`] into SQL conditions, ordering and a counted page, for any entity.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
+};
+
+use crate::domain::IdOrSlug;
+use crate::error::AppError;
+use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
+
+/// The bound value of a filter value (never spliced into SQL text).
+pub fn bind_value(value: &FilterValue) -> Value {
+    match value {
+        FilterValue::Uuid(id) => (*id).into(),
+        FilterValue::Text(text) => text.clone().into(),
+        FilterValue::Int(n) => (*n).into(),
+        FilterValue::Bool(b) => (*b).into(),
+        FilterValue::Timestamp(t) => (*t).into(),
+        FilterValue::Ref(IdOrSlug::Id(id)) => (*id).into(),
+        FilterValue::Ref(IdOrSlug::Slug(slug)) => slug.as_str().to_owned().into(),
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// The condition a filter puts on a plain column.
+pub fn column_condition<C: ColumnTrait>(column: C, filter: &Filter) -> Condition {
+    let values: Vec<Value> = filter.values.iter().map(bind_value).collect();
+    let first = values.first().cloned().unwrap_or(Value::Bool(None));
+    let expr: SimpleExpr = match filter.op {
+        FilterOp::Eq if values.len() == 1 => column.eq(first),
+        FilterOp::Eq => column.is_in(values),
+        FilterOp::Ne if values.len() == 1 => column.ne(first),
+        FilterOp::Ne => column.is_not_in(values),
+        FilterOp::Gte => column.gte(first),
+        FilterOp::Lte => column.lte(first),
+        FilterOp::Gt => column.gt(first),
+        FilterOp::Lt => column.lt(first),
+        FilterOp::Like => {
+            let text = match filter.values.first() {
+                Some(FilterValue::Text(t)) => t.as_str(),
+                _ => "",
+            };
+            Expr::expr(Func::lower(Expr::col(column.as_column_ref())))
+                .like(LikeExpr::new(like_pattern(text)).escape('\\'))
+        }
+    };
+    Condition::all().add(expr)
+}
+
+/// `SELECT id FROM target WHERE (id IN ids OR slug IN slugs) AND extra`: resolves references
+/// given by id or slug inside the query, without a round trip.
+pub fn reference_ids<E, C>(id: C, slug: C, values: &[FilterValue], extra: Condition) -> SelectStatement
+where
+    E: EntityTrait + Default,
+    C: ColumnTrait,
+{
+    let mut ids = Vec::new();
+    let mut slugs = Vec::new();
+    for value in values {
+        match value {
+            FilterValue::Ref(IdOrSlug::Id(v)) | FilterValue::Uuid(v) => ids.push(*v),
+            FilterValue::Ref(IdOrSlug::Slug(s)) => slugs.push(s.as_str().to_owned()),
+            _ => {}
+        }
+    }
+    Query::select()
+        .column(id)
+        .from(E::default())
+        .cond_where(
+            Condition::all()
+                .add(Condition::any().add(id.is_in(ids)).add(slug.is_in(slugs)))
+                .add(extra),
+        )
+        .take()
+}
+
+/// `column IN (subquery)` or, for a negated filter, `column NOT IN (subquery)`.
+pub fn in_subquery<C: ColumnTrait>(column: C, op: FilterOp, subquery: SelectStatement) -> Condition {
+    match op {
+        FilterOp::Ne => Condition::all().add(column.not_in_subquery(subquery)),
+        _ => Condition::all().add(column.in_subquery(subquery)),
+    }
+}
+
+/// Applies the sort keys (mapped to columns by `column_for`) and a final `id` tiebreaker.
+pub fn apply_sort<E, F>(mut select: Select<E>, query: &ListQuery, id: E::Column, column_for: F) -> Result<Select<E>, AppError>
+where
+    E: EntityTrait,
+    F: Fn(&str) -> Option<E::Column>,
+{
+    for key in &query.sort {
+        let column = column_for(key.field).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("sort field {} has no column", key.field))
+        })?;
+        let order = if key.descending { Order::Desc } else { Order::Asc };
+        select = select.order_by(column, order);
+    }
+    Ok(select.order_by(id, if query.sort.first().is_some_and(|s| s.descending) { Order::Desc } else { Order::Asc }))
+}
+
+/// Counts all matching rows and fetches the requested window.
+pub async fn fetch_page<E, D>(db: &D, select: Select<E>, query: &ListQuery) -> Result<Page<E::Model>, AppError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    D: ConnectionTrait,
+{
+    let total = select.clone().count(db).await?;
+    let items = if query.offset >= total {
+        Vec::new()
+    } else {
+        select.offset(query.offset).limit(query.limit).all(db).await?
+    };
+    Ok(Page { items, total })
+}
+
+/// Adds every filter's condition (built by `condition_for`) to the query.
+pub fn apply_filters<E, F>(select: Select<E>, query: &ListQuery, condition_for: F) -> Result<Select<E>, AppError>
+where
+    E: EntityTrait,
+    F: Fn(&Filter) -> Option<Condition>,
+{
+    let mut all = Condition::all();
+    for filter in &query.filters {
+        all = all.add(condition_for(filter).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("filter field {} has no condition", filter.field))
+        })?);
+    }
+    Ok(select.filter(all))
+}
+
+/// Finds one row by id or slug within `select` (which already carries visibility).
+pub async fn find_one<E, D>(
+    db: &D,
+    select: Select<E>,
+    id: E::Column,
+    slug: E::Column,
+    key: &IdOrSlug,
+) -> Result<Option<E::Model>, AppError>
+where
+    E: EntityTrait,
+    D: ConnectionTrait,
+{
+    let select = match key {
+        IdOrSlug::Id(v) => select.filter(id.eq(*v)),
+        IdOrSlug::Slug(s) => select.filter(slug.eq(s.as_str())),
+    };
+    Ok(select.one(db).await?)
+}

@@ -1,0 +1,214 @@
+//! Sectors, tags and key questions: the public vocabulary content is filed under.
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use entity::{key_question, sector, tag};
+
+use crate::domain::IdOrSlug;
+use crate::error::AppError;
+use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
+use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one};
+
+/// A movement sector.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SectorRecord {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    /// Display order.
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A tag.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagRecord {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One of the publication's key questions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuestionRecord {
+    pub id: Uuid,
+    pub slug: String,
+    pub title: String,
+    pub prompt: String,
+    /// Display order.
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<sector::Model> for SectorRecord {
+    fn from(m: sector::Model) -> Self {
+        SectorRecord { id: m.id, slug: m.slug, name: m.name, description: m.description, position: m.position, created_at: m.created_at, updated_at: m.updated_at }
+    }
+}
+
+impl From<tag::Model> for TagRecord {
+    fn from(m: tag::Model) -> Self {
+        TagRecord { id: m.id, slug: m.slug, name: m.name, created_at: m.created_at, updated_at: m.updated_at }
+    }
+}
+
+impl From<key_question::Model> for QuestionRecord {
+    fn from(m: key_question::Model) -> Self {
+        QuestionRecord { id: m.id, slug: m.slug, title: m.title, prompt: m.prompt, position: m.position, created_at: m.created_at, updated_at: m.updated_at }
+    }
+}
+
+const ID_SLUG: &[FilterField] = &[
+    FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
+    FilterField { name: "slug", aliases: &[], ty: FieldType::Text },
+    FilterField { name: "created_at", aliases: &[], ty: FieldType::Timestamp },
+    FilterField { name: "updated_at", aliases: &[], ty: FieldType::Timestamp },
+];
+
+/// List parameters for `/sectors`.
+pub static SECTOR_SPEC: ResourceSpec = ResourceSpec {
+    name: "sectors",
+    filters: &[ID_SLUG, &[FilterField { name: "name", aliases: &[], ty: FieldType::Text }]],
+    sorts: &["position", "name", "slug", "created_at", "updated_at", "id"],
+    default_sort: &[Sort { field: "position", descending: false }],
+    includes: &[],
+    fields: &["slug", "name", "description", "position", "created_at", "updated_at"],
+    searchable: false,
+};
+
+/// List parameters for `/tags`.
+pub static TAG_SPEC: ResourceSpec = ResourceSpec {
+    name: "tags",
+    filters: &[ID_SLUG, &[FilterField { name: "name", aliases: &[], ty: FieldType::Text }]],
+    sorts: &["name", "slug", "created_at", "updated_at", "id"],
+    default_sort: &[Sort { field: "name", descending: false }],
+    includes: &[],
+    fields: &["slug", "name", "created_at", "updated_at"],
+    searchable: false,
+};
+
+/// List parameters for `/questions`.
+pub static QUESTION_SPEC: ResourceSpec = ResourceSpec {
+    name: "questions",
+    filters: &[ID_SLUG, &[FilterField { name: "title", aliases: &[], ty: FieldType::Text }]],
+    sorts: &["position", "title", "slug", "created_at", "updated_at", "id"],
+    default_sort: &[Sort { field: "position", descending: false }],
+    includes: &[],
+    fields: &["slug", "title", "prompt", "position", "created_at", "updated_at"],
+    searchable: false,
+};
+
+/// Lists sectors.
+pub async fn list_sectors(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<SectorRecord>, AppError> {
+    use sector::Column as C;
+    let column = |field: &str| match field {
+        "id" => Some(C::Id),
+        "slug" => Some(C::Slug),
+        "name" => Some(C::Name),
+        "position" => Some(C::Position),
+        "created_at" => Some(C::CreatedAt),
+        "updated_at" => Some(C::UpdatedAt),
+        _ => None,
+    };
+    let select = apply_filters(sector::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
+    let select = apply_sort(select, query, C::Id, column)?;
+    let page = fetch_page(db, select, query).await?;
+    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+}
+
+/// Finds a sector by id or slug.
+pub async fn get_sector(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<SectorRecord, AppError> {
+    find_one(db, sector::Entity::find(), sector::Column::Id, sector::Column::Slug, key)
+        .await?
+        .map(Into::into)
+        .ok_or(AppError::NotFound { resource: "sector" })
+}
+
+/// Lists tags.
+pub async fn list_tags(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<TagRecord>, AppError> {
+    use tag::Column as C;
+    let column = |field: &str| match field {
+        "id" => Some(C::Id),
+        "slug" => Some(C::Slug),
+        "name" => Some(C::Name),
+        "created_at" => Some(C::CreatedAt),
+        "updated_at" => Some(C::UpdatedAt),
+        _ => None,
+    };
+    let select = apply_filters(tag::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
+    let select = apply_sort(select, query, C::Id, column)?;
+    let page = fetch_page(db, select, query).await?;
+    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+}
+
+/// Finds a tag by id or slug.
+pub async fn get_tag(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<TagRecord, AppError> {
+    find_one(db, tag::Entity::find(), tag::Column::Id, tag::Column::Slug, key)
+        .await?
+        .map(Into::into)
+        .ok_or(AppError::NotFound { resource: "tag" })
+}
+
+/// Lists key questions.
+pub async fn list_questions(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<QuestionRecord>, AppError> {
+    use key_question::Column as C;
+    let column = |field: &str| match field {
+        "id" => Some(C::Id),
+        "slug" => Some(C::Slug),
+        "title" => Some(C::Title),
+        "position" => Some(C::Position),
+        "created_at" => Some(C::CreatedAt),
+        "updated_at" => Some(C::UpdatedAt),
+        _ => None,
+    };
+    let select = apply_filters(key_question::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
+    let select = apply_sort(select, query, C::Id, column)?;
+    let page = fetch_page(db, select, query).await?;
+    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+}
+
+/// Finds a key question by id or slug.
+pub async fn get_question(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<QuestionRecord, AppError> {
+    find_one(db, key_question::Entity::find(), key_question::Column::Id, key_question::Column::Slug, key)
+        .await?
+        .map(Into::into)
+        .ok_or(AppError::NotFound { resource: "key question" })
+}
+
+/// Loads sectors by id, keyed by id.
+pub async fn sectors_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, SectorRecord>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = sector::Entity::find().filter(sector::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (m.id, m.into())).collect())
+}
+
+/// Loads tags by id, keyed by id.
+pub async fn tags_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, TagRecord>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = tag::Entity::find().filter(tag::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (m.id, m.into())).collect())
+}
+
+/// Loads key questions by id, keyed by id.
+pub async fn questions_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, QuestionRecord>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = key_question::Entity::find().filter(key_question::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    Ok(rows.into_iter().map(|m| (m.id, m.into())).collect())
+}

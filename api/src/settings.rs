@@ -1,0 +1,149 @@
+//! Settings: one struct with defaults, layered defaults → `ou.toml` → `OU_*` environment → flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Every key a setting can have; `OU_<KEY>` in the environment, `key` in `ou.toml`.
+const KEYS: &[&str] = &[
+    "bind",
+    "database_url",
+    "data_dir",
+    "public_url",
+    "cors_origins",
+    "cache_max_age",
+    "log",
+    "max_body_bytes",
+];
+
+/// The server's configuration, validated once at start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// `sqlite://…` or `postgres://…`; empty means the embedded SQLite database in `data_dir`.
+    pub database_url: String,
+    /// Directory for the embedded database and generated secrets.
+    pub data_dir: PathBuf,
+    /// Public base URL used in links; empty means `http://{bind}`.
+    pub public_url: String,
+    /// Comma-separated browser origins allowed by CORS; `*` allows any origin.
+    pub cors_origins: String,
+    /// `max-age` in seconds for public (anonymous) responses.
+    pub cache_max_age: u32,
+    /// Log filter (tracing `EnvFilter` syntax).
+    pub log: String,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".into(),
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            public_url: String::new(),
+            cors_origins: "*".into(),
+            cache_max_age: 60,
+            log: "info".into(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// A configuration problem, naming the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A value could not be read or has the wrong type.
+    #[error("invalid configuration: {0}")]
+    Load(String),
+    /// A value was read but is not acceptable.
+    #[error("invalid setting `{key}` (OU_{upper}): {message}", upper = key.to_uppercase())]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Values given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SettingsOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads the layers in order of precedence and validates the result.
+    pub fn load(config_file: &Path, overrides: &SettingsOverrides) -> Result<Settings, SettingsError> {
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(config_file))
+            .merge(Env::prefixed("OU_").only(KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| SettingsError::Load(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        self.bind_addr()?;
+        if !(self.database_url.is_empty()
+            || self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(SettingsError::Invalid {
+                key: "database_url",
+                message: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+        if !self.public_url.is_empty()
+            && !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://"))
+        {
+            return Err(SettingsError::Invalid {
+                key: "public_url",
+                message: "must be an http:// or https:// URL".into(),
+            });
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(SettingsError::Invalid {
+                key: "max_body_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The listen address, parsed.
+    pub fn bind_addr(&self) -> Result<SocketAddr, SettingsError> {
+        self.bind.parse().map_err(|_| SettingsError::Invalid {
+            key: "bind",
+            message: format!("`{}` is not an address like 127.0.0.1:8080", self.bind),
+        })
+    }
+
+    /// The database URL in force: the configured one, or the embedded SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("ou.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// Allowed CORS origins; an empty list means any origin.
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty() && *o != "*")
+            .map(str::to_owned)
+            .collect()
+    }
+}

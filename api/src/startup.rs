@@ -1,0 +1,126 @@
+//! Start-up: open the database, migrate, build the app, bind the server. Used by `main` and tests alike.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{ErrorHandlers, Logger, NormalizePath, TrailingSlash};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::db::{DbStats, connect};
+use crate::rest::{self, ApiDoc, system};
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Opens the configured database and applies pending migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<(sea_orm::DatabaseConnection, Arc<DbStats>)> {
+    let stats = Arc::new(DbStats::default());
+    let db = connect(&settings.effective_database_url(), stats.clone()).await?;
+    Migrator::up(&db, None).await.context("applying migrations failed")?;
+    Ok((db, stats))
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let origins = settings.cors_origin_list();
+    let mut cors = if origins.is_empty() {
+        Cors::default().allow_any_origin().send_wildcard()
+    } else {
+        origins.iter().fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+    };
+    cors = cors
+        .allowed_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::RANGE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            header::HeaderName::from_static("x-total-count"),
+            header::CONTENT_RANGE,
+            header::LINK,
+            header::ETAG,
+            header::LOCATION,
+        ])
+        .max_age(3600);
+    cors
+}
+
+/// The whole HTTP application: routes, middleware and error handling.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let settings = state.settings.clone();
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+        .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
+        .wrap(cors(&settings))
+        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .route("/healthz", web::get().to(system::healthz))
+        .route("/readyz", web::get().to(system::readyz))
+        .route("/metrics", web::get().to(system::metrics))
+        .route("/docs", web::get().to(system::docs_redirect))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .configure(rest::configure)
+        .default_service(web::to(system::not_found))
+}
+
+/// A bound, migrated server ready to run.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database, migrates it and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let (db, db_stats) = open_database(&settings).await?;
+        let state = AppState { db, settings: Arc::new(settings), db_stats, started_at: Instant::now() };
+        let listener = TcpListener::bind(state.settings.bind_addr()?)
+            .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
+        let addr = listener.local_addr().context("listener has no address")?;
+        let app_state = state.clone();
+        let server = HttpServer::new(move || build_app(app_state.clone()))
+            .listen(listener)
+            .context("cannot start the HTTP server")?
+            .shutdown_timeout(10)
+            .run();
+        Ok(Application { server, addr, state })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (database pool, settings, counters).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until shut down (Ctrl-C / SIGTERM stop it gracefully).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

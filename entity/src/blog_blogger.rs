@@ -1,0 +1,20 @@
+//! An editor writing for a blog, in display order.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "blog_bloggers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub blog_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub editor_id: Uuid,
+    pub position: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! An author of a content item, in byline order.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "content_authors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub content_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub editor_id: Uuid,
+    pub position: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,178 @@
+//! `ou`: the Organizing Upgrade content API server and its admin commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use api::db::{DbStats, connect};
+use api::settings::{Settings, SettingsOverrides};
+use api::startup::{Application, open_database};
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+
+#[derive(Parser)]
+#[command(name = "ou", version, about = "Organizing Upgrade content API")]
+struct Cli {
+    /// Optional configuration file (TOML).
+    #[arg(long, global = true, default_value = "ou.toml")]
+    config: PathBuf,
+    /// Listen address (overrides OU_BIND).
+    #[arg(long, global = true)]
+    bind: Option<String>,
+    /// Database URL (overrides OU_DATABASE_URL).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Data directory for the embedded database (overrides OU_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations and serve the API (the default).
+    Serve {
+        /// Load the demo publication before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage the database schema.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Load the demo publication (idempotent).
+    SeedDemo,
+    /// Write the OpenAPI document.
+    ExportSchema {
+        /// Where to write it.
+        #[arg(long, default_value = "docs/openapi.json")]
+        openapi: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum MigrateAction {
+    /// Apply pending migrations (the default).
+    Up,
+    /// Roll back migrations.
+    Down {
+        /// How many to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = SettingsOverrides {
+        bind: cli.bind.clone(),
+        database_url: cli.database_url.clone(),
+        data_dir: cli.data_dir.clone(),
+    };
+    let settings = match Settings::load(&cli.config, &overrides) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&settings.log)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()> {
+    match command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate { action } => migrate(settings, action.unwrap_or(MigrateAction::Up)).await,
+        Command::SeedDemo => {
+            let (db, _) = open_database(&settings).await?;
+            let report = api::services::seed::seed_demo(&db).await.context("loading the demo publication failed")?;
+            println!("demo publication: {} rows created, {} already present", report.created, report.kept);
+            Ok(())
+        }
+        Command::ExportSchema { openapi } => {
+            if let Some(dir) = openapi.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            std::fs::write(&openapi, api::rest::openapi_json() + "\n")
+                .with_context(|| format!("cannot write {}", openapi.display()))?;
+            println!("wrote {}", openapi.display());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    if demo {
+        api::services::seed::seed_demo(&app.state().db).await.context("loading the demo publication failed")?;
+    }
+    let base = if app.state().settings.public_url.is_empty() {
+        format!("http://{}", app.addr())
+    } else {
+        app.state().settings.public_url.trim_end_matches('/').to_owned()
+    };
+    println!("Organizing Upgrade content API listening on {}", app.addr());
+    println!("  database  {}", redact(&app.state().settings.effective_database_url()));
+    println!("  REST      {base}/api/v1/essays");
+    println!("  docs      {base}/docs");
+    println!("  OpenAPI   {base}/openapi.json");
+    app.run().await.context("the server stopped with an error")
+}
+
+async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()> {
+    let db = connect(&settings.effective_database_url(), Arc::new(DbStats::default())).await?;
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(&db, None).await.context("applying migrations failed")?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(&db, Some(steps)).await.context("rolling back failed")?;
+            println!("rolled back {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(&db).await? {
+                println!("{:<10} {}", format!("{:?}", m.status()).to_lowercase(), m.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
