@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "cache_max_age",
     "log",
     "max_body_bytes",
+    "workers",
 ];
 
 /// The server's configuration, validated once at start.
@@ -39,6 +40,8 @@ pub struct Settings {
     pub log: String,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
 }
 
 impl Default for Settings {
@@ -52,6 +55,7 @@ impl Default for Settings {
             cache_max_age: 60,
             log: "info".into(),
             max_body_bytes: 1024 * 1024,
+            workers: 0,
         }
     }
 }

@@ -8,7 +8,7 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::{ErrorHandlers, Logger, NormalizePath, TrailingSlash};
+use actix_web::middleware::{ErrorHandlers, Logger};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -74,7 +74,6 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(settings.max_body_bytes))
         .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
         .wrap(cors(&settings))
-        .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .route("/healthz", web::get().to(system::healthz))
         .route("/readyz", web::get().to(system::readyz))
@@ -101,7 +100,11 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;
         let app_state = state.clone();
-        let server = HttpServer::new(move || build_app(app_state.clone()))
+        let mut server = HttpServer::new(move || build_app(app_state.clone()));
+        if state.settings.workers > 0 {
+            server = server.workers(state.settings.workers);
+        }
+        let server = server
             .listen(listener)
             .context("cannot start the HTTP server")?
             .shutdown_timeout(10)

@@ -1,1 +1,12 @@
+//! Black-box integration tests: the real server on a real database (SQLite and PostgreSQL).
 
+mod helpers;
+
+mod caching;
+mod cli;
+mod errors;
+mod fixtures;
+mod list_dialects;
+mod public_reads;
+mod statements;
+mod system;

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::domain::IdOrSlug;
 use crate::error::{AppError, Problem};
 use crate::rest::caller::Caller;
+use crate::rest::read_only;
 use crate::rest::list_query::{ListParams, parse_item, parse_list};
 use crate::rest::response::{self, range_header, sparse, to_value};
 use crate::services::blogs::{self, BLOG_SPEC, BlogEmbeds, BlogRecord};
@@ -126,14 +127,14 @@ taxonomy_handlers!(list_questions, get_question, QUESTION_SPEC, QuestionRecord, 
 
 /// Registers the catalog routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/blogs", web::get().to(list_blogs))
-        .route("/blogs/{id_or_slug}", web::get().to(get_blog))
-        .route("/editors", web::get().to(list_editors))
-        .route("/editors/{id_or_slug}", web::get().to(get_editor))
-        .route("/sectors", web::get().to(list_sectors))
-        .route("/sectors/{id_or_slug}", web::get().to(get_sector))
-        .route("/tags", web::get().to(list_tags))
-        .route("/tags/{id_or_slug}", web::get().to(get_tag))
-        .route("/questions", web::get().to(list_questions))
-        .route("/questions/{id_or_slug}", web::get().to(get_question));
+    cfg.service(read_only("/blogs", list_blogs))
+        .service(read_only("/blogs/{id_or_slug}", get_blog))
+        .service(read_only("/editors", list_editors))
+        .service(read_only("/editors/{id_or_slug}", get_editor))
+        .service(read_only("/sectors", list_sectors))
+        .service(read_only("/sectors/{id_or_slug}", get_sector))
+        .service(read_only("/tags", list_tags))
+        .service(read_only("/tags/{id_or_slug}", get_tag))
+        .service(read_only("/questions", list_questions))
+        .service(read_only("/questions/{id_or_slug}", get_question));
 }

@@ -8,6 +8,7 @@ use crate::domain::{ContentKind, IdOrSlug};
 use crate::error::{AppError, Problem};
 use crate::listing::ListQuery;
 use crate::rest::caller::Caller;
+use crate::rest::read_only;
 use crate::rest::list_query::{ListParams, parse_item, parse_list};
 use crate::rest::response::{self, range_header, sparse, to_value};
 use crate::services::content::{self, ContentEmbeds, ContentLookup, ContentRecord};
@@ -110,14 +111,14 @@ content_handlers!(list_content, get_content, None, "/api/v1/content", "/api/v1/c
 
 /// Registers the content routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/essays", web::get().to(list_essays))
-        .route("/essays/{id_or_slug}", web::get().to(get_essay))
-        .route("/analyses", web::get().to(list_analyses))
-        .route("/analyses/{id_or_slug}", web::get().to(get_analysis))
-        .route("/blog-posts", web::get().to(list_blog_posts))
-        .route("/blog-posts/{id_or_slug}", web::get().to(get_blog_post))
-        .route("/news-links", web::get().to(list_news_links))
-        .route("/news-links/{id_or_slug}", web::get().to(get_news_link))
-        .route("/content", web::get().to(list_content))
-        .route("/content/{id_or_slug}", web::get().to(get_content));
+    cfg.service(read_only("/essays", list_essays))
+        .service(read_only("/essays/{id_or_slug}", get_essay))
+        .service(read_only("/analyses", list_analyses))
+        .service(read_only("/analyses/{id_or_slug}", get_analysis))
+        .service(read_only("/blog-posts", list_blog_posts))
+        .service(read_only("/blog-posts/{id_or_slug}", get_blog_post))
+        .service(read_only("/news-links", list_news_links))
+        .service(read_only("/news-links/{id_or_slug}", get_news_link))
+        .service(read_only("/content", list_content))
+        .service(read_only("/content/{id_or_slug}", get_content));
 }

@@ -99,9 +99,6 @@ pub async fn by_ids(
     principal: &Principal,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, BlogRecord>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let models = blog::Entity::find().filter(blog::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(records(db, principal, models).await?.into_iter().map(|r| (r.id, r)).collect())
 }

@@ -116,9 +116,6 @@ pub async fn by_ids(
     principal: &Principal,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, EditorRecord>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let models = editor::Entity::find()
         .filter(editor_visibility(principal))
         .filter(editor::Column::Id.is_in(ids.iter().copied()))

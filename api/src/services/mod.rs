@@ -28,9 +28,6 @@ where
     E: EntityTrait,
 {
     let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    if owners.is_empty() {
-        return Ok(map);
-    }
     let mut select = E::find()
         .select_only()
         .column(owner)

@@ -10,15 +10,12 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use entity::{
-    blog, blog_blogger, content_author, content_body, content_item, content_sector, content_tag,
-    editor, editor_sector, key_question, sector, tag,
-};
+use entity::{blog, blog_blogger, content_item, editor, editor_sector, key_question, sector, tag};
 
 use crate::clock::now;
 use crate::domain::{ContentKind, ContentStatus, Slug, TeamRole};
 use crate::error::AppError;
-use crate::rendering::render_markdown;
+use crate::services::content::{self, NewContent};
 
 const DEMO_JSON: &str = include_str!("../seed/demo.json");
 
@@ -244,75 +241,39 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
             report.kept += 1;
             continue;
         }
-        if Slug::parse(&c.slug).is_none() {
-            return Err(invalid_seed(format!("slug {}", c.slug)));
-        }
         // Spread creation times so items of one day still sort deterministically.
         let offset = Duration::minutes(i64::try_from(index).unwrap_or(0));
         let published_at = c.published_days_ago.map(|d| now - Duration::days(d) + offset);
-        let scheduled_at = c.scheduled_in_days.map(|d| now + Duration::days(d) + offset);
         let created_at = published_at.unwrap_or(now - Duration::days(1)) - Duration::hours(6);
-        let rendered = render_markdown(&c.body);
-        let id = Uuid::now_v7();
-        content_item::Entity::insert(content_item::ActiveModel {
-            id: Set(id),
-            kind: Set(kind.as_str().to_owned()),
-            slug: Set(c.slug),
-            title: Set(c.title),
-            subtitle: Set(c.subtitle),
-            summary: Set(c.summary),
-            status: Set(status.as_str().to_owned()),
-            published_at: Set(published_at),
-            scheduled_at: Set(scheduled_at),
-            version: Set(1),
-            byline: Set(c.byline),
-            featured: Set(c.featured),
-            question_id: Set(c.question.as_deref().map(|q| lookup(&questions, q, "question")).transpose()?),
-            blog_id: Set(c.blog.as_deref().map(|b| lookup(&blogs, b, "blog")).transpose()?),
-            key_takeaways: Set(serde_json::json!(c.key_takeaways)),
-            url: Set(c.url),
-            source_name: Set(c.source_name),
-            source_url: Set(c.source_url),
-            commentary: Set(c.commentary),
-            featured_image_url: Set(c.featured_image_url),
-            seo_title: Set(c.seo_title),
-            seo_description: Set(c.seo_description),
-            reading_time_minutes: Set(rendered.reading_time_minutes),
-            word_count: Set(rendered.word_count),
-            deleted_at: Set(None),
-            created_by: Set(None),
-            created_at: Set(created_at),
-            updated_at: Set(created_at),
+        let slug = Slug::parse(&c.slug).ok_or_else(|| invalid_seed(format!("slug {}", c.slug)))?;
+        let ids = |slugs: &[String], table: &Ids, what: &str| -> Result<Vec<Uuid>, AppError> {
+            slugs.iter().map(|s| lookup(table, s, what)).collect()
+        };
+        content::insert(&txn, NewContent {
+            subtitle: c.subtitle,
+            summary: c.summary,
+            body: c.body,
+            status,
+            published_at,
+            scheduled_at: c.scheduled_in_days.map(|d| now + Duration::days(d) + offset),
+            byline: c.byline,
+            featured: c.featured,
+            question_id: c.question.as_deref().map(|q| lookup(&questions, q, "question")).transpose()?,
+            blog_id: c.blog.as_deref().map(|b| lookup(&blogs, b, "blog")).transpose()?,
+            key_takeaways: c.key_takeaways,
+            url: c.url,
+            source_name: c.source_name,
+            source_url: c.source_url,
+            commentary: c.commentary,
+            featured_image_url: c.featured_image_url,
+            seo_title: c.seo_title,
+            seo_description: c.seo_description,
+            author_ids: ids(&c.authors, &editors, "editor")?,
+            sector_ids: ids(&c.sectors, &sectors, "sector")?,
+            tag_ids: ids(&c.tags, &tags, "tag")?,
+            ..NewContent::draft(kind, slug, c.title, created_at)
         })
-        .exec(&txn)
         .await?;
-        content_body::Entity::insert(content_body::ActiveModel {
-            content_id: Set(id), body: Set(c.body), body_html: Set(rendered.html), created_at: Set(created_at), updated_at: Set(created_at),
-        })
-        .exec(&txn)
-        .await?;
-        for (position, slug) in c.authors.iter().enumerate() {
-            content_author::Entity::insert(content_author::ActiveModel {
-                content_id: Set(id), editor_id: Set(lookup(&editors, slug, "editor")?),
-                position: Set(i32::try_from(position).unwrap_or(i32::MAX)), created_at: Set(created_at), updated_at: Set(created_at),
-            })
-            .exec(&txn)
-            .await?;
-        }
-        for slug in &c.sectors {
-            content_sector::Entity::insert(content_sector::ActiveModel {
-                content_id: Set(id), sector_id: Set(lookup(&sectors, slug, "sector")?), created_at: Set(created_at), updated_at: Set(created_at),
-            })
-            .exec(&txn)
-            .await?;
-        }
-        for slug in &c.tags {
-            content_tag::Entity::insert(content_tag::ActiveModel {
-                content_id: Set(id), tag_id: Set(lookup(&tags, slug, "tag")?), created_at: Set(created_at), updated_at: Set(created_at),
-            })
-            .exec(&txn)
-            .await?;
-        }
         report.created += 1;
     }
     txn.commit().await?;

@@ -188,27 +188,18 @@ pub async fn get_question(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<Q
 
 /// Loads sectors by id, keyed by id.
 pub async fn sectors_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, SectorRecord>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let rows = sector::Entity::find().filter(sector::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().map(|m| (m.id, m.into())).collect())
 }
 
 /// Loads tags by id, keyed by id.
 pub async fn tags_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, TagRecord>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let rows = tag::Entity::find().filter(tag::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().map(|m| (m.id, m.into())).collect())
 }
 
 /// Loads key questions by id, keyed by id.
 pub async fn questions_by_ids(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, QuestionRecord>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let rows = key_question::Entity::find().filter(key_question::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     Ok(rows.into_iter().map(|m| (m.id, m.into())).collect())
 }

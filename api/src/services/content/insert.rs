@@ -1,0 +1,161 @@
+//! Storing a new content item with its body, rendering and relations, in one transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use entity::{content_author, content_body, content_item, content_sector, content_tag};
+
+use crate::domain::{ContentKind, ContentStatus, Slug};
+use crate::error::AppError;
+use crate::rendering::render_markdown;
+
+/// Everything needed to store a content item; ids of relations must exist.
+#[derive(Debug, Clone)]
+pub struct NewContent {
+    pub kind: ContentKind,
+    pub slug: Slug,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub summary: String,
+    /// Markdown source; rendered and counted on insert.
+    pub body: String,
+    pub status: ContentStatus,
+    pub published_at: Option<DateTime<Utc>>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub byline: Option<String>,
+    pub featured: bool,
+    pub question_id: Option<Uuid>,
+    pub blog_id: Option<Uuid>,
+    pub key_takeaways: Vec<String>,
+    pub url: Option<String>,
+    pub source_name: Option<String>,
+    pub source_url: Option<String>,
+    pub commentary: Option<String>,
+    pub featured_image_url: Option<String>,
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
+    /// Authors in byline order.
+    pub author_ids: Vec<Uuid>,
+    pub sector_ids: Vec<Uuid>,
+    pub tag_ids: Vec<Uuid>,
+    /// Creation time (also the first `updated_at`).
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewContent {
+    /// A draft of `kind` with the given slug and title and nothing else set.
+    pub fn draft(kind: ContentKind, slug: Slug, title: impl Into<String>, created_at: DateTime<Utc>) -> NewContent {
+        NewContent {
+            kind,
+            slug,
+            title: title.into(),
+            subtitle: None,
+            summary: String::new(),
+            body: String::new(),
+            status: ContentStatus::Draft,
+            published_at: None,
+            scheduled_at: None,
+            byline: None,
+            featured: false,
+            question_id: None,
+            blog_id: None,
+            key_takeaways: Vec::new(),
+            url: None,
+            source_name: None,
+            source_url: None,
+            commentary: None,
+            featured_image_url: None,
+            seo_title: None,
+            seo_description: None,
+            author_ids: Vec::new(),
+            sector_ids: Vec::new(),
+            tag_ids: Vec::new(),
+            created_at,
+        }
+    }
+}
+
+fn position(index: usize) -> i32 {
+    i32::try_from(index).unwrap_or(i32::MAX)
+}
+
+/// Stores the item, its rendered body and its relations; call inside a transaction.
+pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, AppError> {
+    let id = Uuid::now_v7();
+    let at = new.created_at;
+    let rendered = render_markdown(&new.body);
+    content_item::Entity::insert(content_item::ActiveModel {
+        id: Set(id),
+        kind: Set(new.kind.as_str().to_owned()),
+        slug: Set(new.slug.as_str().to_owned()),
+        title: Set(new.title),
+        subtitle: Set(new.subtitle),
+        summary: Set(new.summary),
+        status: Set(new.status.as_str().to_owned()),
+        published_at: Set(new.published_at),
+        scheduled_at: Set(new.scheduled_at),
+        version: Set(1),
+        byline: Set(new.byline),
+        featured: Set(new.featured),
+        question_id: Set(new.question_id),
+        blog_id: Set(new.blog_id),
+        key_takeaways: Set(serde_json::json!(new.key_takeaways)),
+        url: Set(new.url),
+        source_name: Set(new.source_name),
+        source_url: Set(new.source_url),
+        commentary: Set(new.commentary),
+        featured_image_url: Set(new.featured_image_url),
+        seo_title: Set(new.seo_title),
+        seo_description: Set(new.seo_description),
+        reading_time_minutes: Set(rendered.reading_time_minutes),
+        word_count: Set(rendered.word_count),
+        deleted_at: Set(None),
+        created_by: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    })
+    .exec(db)
+    .await?;
+    content_body::Entity::insert(content_body::ActiveModel {
+        content_id: Set(id),
+        body: Set(new.body),
+        body_html: Set(rendered.html),
+        created_at: Set(at),
+        updated_at: Set(at),
+    })
+    .exec(db)
+    .await?;
+    if !new.author_ids.is_empty() {
+        content_author::Entity::insert_many(new.author_ids.iter().enumerate().map(|(i, editor_id)| content_author::ActiveModel {
+            content_id: Set(id),
+            editor_id: Set(*editor_id),
+            position: Set(position(i)),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !new.sector_ids.is_empty() {
+        content_sector::Entity::insert_many(new.sector_ids.iter().map(|sector_id| content_sector::ActiveModel {
+            content_id: Set(id),
+            sector_id: Set(*sector_id),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }))
+        .exec(db)
+        .await?;
+    }
+    if !new.tag_ids.is_empty() {
+        content_tag::Entity::insert_many(new.tag_ids.iter().map(|tag_id| content_tag::ActiveModel {
+            content_id: Set(id),
+            tag_id: Set(*tag_id),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }))
+        .exec(db)
+        .await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,188 @@
+//! Spawns the real application on a fresh database: a temporary SQLite file, or a new
+//! PostgreSQL database when `OU_TEST_POSTGRES_URL` is set.
+
+use std::collections::HashMap;
+
+use api::Application;
+use api::settings::Settings;
+use reqwest::header::HeaderMap;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server and a direct connection to its database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A response read whole: status, headers and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// The `id`s of a list body, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.json().as_array().expect("a JSON array").iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.header("x-total-count").expect("X-Total-Count").parse().unwrap()
+    }
+
+    /// Asserts an RFC 9457 problem with the given status and returns its `code`.
+    pub fn assert_problem(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "body: {}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"));
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+        body["code"].as_str().expect("a code").to_owned()
+    }
+}
+
+fn postgres_url_with_database(base: &str, database: &str) -> String {
+    let (without_query, query) = match base.split_once('?') {
+        Some((u, q)) => (u, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    let prefix = match without_query[scheme_end..].find('/') {
+        Some(slash) => &without_query[..scheme_end + slash],
+        None => without_query,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{database}?{q}"),
+        None => format!("{prefix}/{database}"),
+    }
+}
+
+impl TestApp {
+    /// Starts the app on `backend`; `None` when PostgreSQL is not configured for tests.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let mut settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            workers: 1,
+            log: "warn".into(),
+            ..Settings::default()
+        };
+        let mut dir = None;
+        match backend {
+            Backend::Sqlite => {
+                let tmp = tempfile::tempdir().expect("temp dir");
+                settings.database_url = format!("sqlite://{}", tmp.path().join("ou.db").display());
+                settings.data_dir = tmp.path().to_path_buf();
+                dir = Some(tmp);
+            }
+            Backend::Postgres => {
+                let base = std::env::var("OU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+                let name = format!("ou_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(&base).await.expect("connect to OU_TEST_POSTGRES_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                settings.database_url = postgres_url_with_database(&base, &name);
+            }
+        }
+        let app = Application::build(settings).await.expect("application starts");
+        let address = format!("http://{}", app.addr());
+        let db = app.state().db.clone();
+        tokio::spawn(app.run());
+        Some(TestApp {
+            address,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+            db,
+            _dir: dir,
+        })
+    }
+
+    /// Loads the demo publication.
+    pub async fn seed_demo(&self) {
+        api::services::seed::seed_demo(&self.db).await.expect("demo seed loads");
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.get(format!("{}{}", self.address, path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<&str>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{}", self.address, path));
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body.to_owned());
+        }
+        Self::read(request.send().await.expect("request sent")).await
+    }
+
+    async fn read(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("body read").to_vec();
+        Reply { status, headers, body }
+    }
+
+    /// SQL statements executed so far, as `/metrics` reports them.
+    pub async fn statements(&self) -> u64 {
+        let text = String::from_utf8(self.get("/metrics").await.body).unwrap();
+        let metrics: HashMap<&str, &str> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(' '))
+            .collect();
+        metrics["ou_db_statements_total"].parse().unwrap()
+    }
+}
+
+/// Runs each listed test body on SQLite, and on PostgreSQL when `OU_TEST_POSTGRES_URL` is set.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                        Some(app) => super::$name(app).await,
+                        None => eprintln!("OU_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"),
+                    }
+                }
+            )*
+        }
+    };
+}

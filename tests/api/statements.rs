@@ -1,0 +1,35 @@
+//! No N+1: the SQL statements behind a list do not depend on the page size.
+
+use crate::fixtures::published_essays;
+use crate::helpers::TestApp;
+
+async fn statements_for(app: &TestApp, path: &str) -> (u64, usize) {
+    let before = app.statements().await;
+    let reply = app.get(path).await;
+    assert_eq!(reply.status, 200, "{path}");
+    let after = app.statements().await;
+    (after - before, reply.ids().len())
+}
+
+async fn list_statements_do_not_grow_with_the_page(app: TestApp) {
+    app.seed_demo().await;
+    published_essays(&app.db, 110).await;
+    for (collection, include) in [
+        ("essays", "authors,sectors,tags,question"),
+        ("content", "authors,sectors,tags,blog,question"),
+        ("editors", "sectors"),
+        ("blogs", "sector,bloggers"),
+    ] {
+        let (small, small_len) = statements_for(&app, &format!("/api/v1/{collection}?limit=2&include={include}")).await;
+        let (large, large_len) = statements_for(&app, &format!("/api/v1/{collection}?limit=100&include={include}")).await;
+        assert!(large_len > small_len || collection == "blogs", "{collection}: the large page is larger");
+        assert_eq!(small, large, "{collection}: {small} statements for {small_len} items, {large} for {large_len}");
+        assert!(small <= 13, "{collection}: {small} statements");
+    }
+    let (five, _) = statements_for(&app, "/api/v1/essays?limit=5&include=authors,sectors,tags").await;
+    let (hundred, n) = statements_for(&app, "/api/v1/essays?limit=100&include=authors,sectors,tags").await;
+    assert_eq!(n, 100);
+    assert_eq!(five, hundred);
+}
+
+crate::on_both_databases!(list_statements_do_not_grow_with_the_page);
