@@ -1,6 +1,6 @@
 //! Markdown rendering: sanitized HTML, word count and reading time for content bodies.
 
-use pulldown_cmark::{Event, Options, Parser, html};
+use pulldown_cmark::{Options, Parser, html};
 
 /// Words per minute assumed for reading time.
 const WORDS_PER_MINUTE: usize = 230;
@@ -22,19 +22,15 @@ pub fn render_markdown(markdown: &str) -> RenderedBody {
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_SMART_PUNCTUATION;
-    let mut words = 0usize;
-    let events = Parser::new_ext(markdown, options).inspect(|event| {
-        if let Event::Text(text) | Event::Code(text) = event {
-            words += text.split_whitespace().count();
-        }
-    });
     let mut raw_html = String::with_capacity(markdown.len() * 5 / 4);
-    html::push_html(&mut raw_html, events);
+    html::push_html(&mut raw_html, Parser::new_ext(markdown, options));
     let html = ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow"))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .clean(&raw_html)
         .to_string();
+    // Count what a reader sees: the text of the sanitized HTML.
+    let words = count_words(&html);
     let word_count = i32::try_from(words).unwrap_or(i32::MAX);
     let reading_time_minutes = if words == 0 {
         0
@@ -42,6 +38,31 @@ pub fn render_markdown(markdown: &str) -> RenderedBody {
         i32::try_from(words.div_ceil(WORDS_PER_MINUTE)).unwrap_or(i32::MAX)
     };
     RenderedBody { html, word_count, reading_time_minutes }
+}
+
+/// Words in HTML text, ignoring tags (the input is sanitizer output, so tags are well-formed).
+fn count_words(html: &str) -> usize {
+    let mut words = 0;
+    let mut in_tag = false;
+    let mut in_word = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                in_word = false;
+            }
+            '>' if in_tag => in_tag = false,
+            _ if in_tag => {}
+            c if c.is_whitespace() => in_word = false,
+            _ => {
+                if !in_word {
+                    words += 1;
+                    in_word = true;
+                }
+            }
+        }
+    }
+    words
 }
 
 #[cfg(test)]

@@ -150,8 +150,8 @@ impl MigrationTrait for Migration {
                 ("idx_blog_bloggers_editor_id", "blog_bloggers", &["editor_id"], false),
                 ("uq_content_items_kind_slug", "content_items", &["kind", "slug"], true),
                 // Serves every list: one kind, one status, newest first.
-                ("idx_content_items_kind_status_published_at", "content_items", &["kind", "status", "published_at"], false),
-                ("idx_content_items_status_published_at", "content_items", &["status", "published_at"], false),
+                ("idx_content_items_kind_status_published_at", "content_items", &["kind", "status", "published_at", "id"], false),
+                ("idx_content_items_status_published_at", "content_items", &["status", "published_at", "id"], false),
                 ("idx_content_items_status_scheduled_at", "content_items", &["status", "scheduled_at"], false),
                 ("idx_content_items_blog_id", "content_items", &["blog_id", "status", "published_at"], false),
                 ("idx_content_items_question_id", "content_items", &["question_id"], false),

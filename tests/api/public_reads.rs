@@ -289,7 +289,37 @@ async fn former_slugs_redirect(app: TestApp) {
     app.get("/api/v1/analyses/an-older-title").await.assert_problem(404);
 }
 
+async fn rendered_bodies_are_sanitized(app: TestApp) {
+    use api::domain::{ContentKind, ContentStatus, Slug};
+    use api::services::content::{NewContent, insert};
+    let body = "# Hello\n\n<script>alert('x')</script>\n\n<img src=x onerror=\"alert(1)\">\n\n\
+                [click](javascript:alert(1)) <a href=\"javascript:void(0)\" onclick=\"steal()\">me</a>\n\n\
+                <iframe src=\"https://evil.example\"></iframe> <b onmouseover=\"x()\">bold</b> words here";
+    insert(
+        &app.db,
+        NewContent {
+            status: ContentStatus::Published,
+            published_at: Some(now()),
+            body: body.into(),
+            ..NewContent::draft(ContentKind::Essay, Slug::parse("hostile-markup").unwrap(), "Hostile markup", now())
+        },
+    )
+    .await
+    .unwrap();
+    let item = app.get("/api/v1/essays/hostile-markup").await.json();
+    assert_eq!(item["body"], body, "the Markdown source is kept as written");
+    let html = item["body_html"].as_str().unwrap().to_lowercase();
+    assert!(html.contains("<h1>hello</h1>"), "{html}");
+    assert!(html.contains("<b>bold</b>"), "{html}");
+    for banned in ["<script", "onerror", "onclick", "onmouseover", "javascript:", "<iframe"] {
+        assert!(!html.contains(banned), "{banned} survived: {html}");
+    }
+    assert!(item["word_count"].as_i64().unwrap() >= 5);
+    assert_eq!(item["reading_time_minutes"], 1);
+}
+
 crate::on_both_databases!(
+    rendered_bodies_are_sanitized,
     published_demo_is_readable,
     unpublished_content_is_invisible_by_every_path,
     hidden_editor_profiles_stay_hidden,
