@@ -14,9 +14,9 @@ use migration::{Migrator, MigratorTrait};
 #[derive(Parser)]
 #[command(name = "ou", version, about = "Organizing Upgrade content API")]
 struct Cli {
-    /// Optional configuration file (TOML).
-    #[arg(long, global = true, default_value = "ou.toml")]
-    config: PathBuf,
+    /// Configuration file (TOML); `./ou.toml` is read when present.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     /// Listen address (overrides OU_BIND).
     #[arg(long, global = true)]
     bind: Option<String>,
@@ -74,7 +74,12 @@ fn main() -> ExitCode {
         database_url: cli.database_url.clone(),
         data_dir: cli.data_dir.clone(),
     };
-    let settings = match Settings::load(&cli.config, &overrides) {
+    if let Some(path) = cli.config.as_ref().filter(|p| !p.is_file()) {
+        eprintln!("error: configuration file {} does not exist", path.display());
+        return ExitCode::from(2);
+    }
+    let config = cli.config.clone().unwrap_or_else(|| PathBuf::from("ou.toml"));
+    let settings = match Settings::load(&config, &overrides) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("error: {error}");
@@ -117,7 +122,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
             if let Some(dir) = openapi.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            std::fs::write(&openapi, api::rest::openapi_json() + "\n")
+            std::fs::write(&openapi, api::rest::openapi::document_json() + "\n")
                 .with_context(|| format!("cannot write {}", openapi.display()))?;
             println!("wrote {}", openapi.display());
             Ok(())

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::{ConnectOptions, Connection};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 
@@ -53,12 +54,15 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
             .with_context(|| format!("cannot open SQLite database {url}"))?;
         SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
     } else {
+        let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        // One direct connection first: the pool would only report a timeout, not why.
+        options.connect().await.context("cannot connect to PostgreSQL")?.close().await.ok();
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(options)
             .await
-            .context("cannot connect to PostgreSQL")?;
+            .context("cannot open a PostgreSQL connection pool")?;
         SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
     };
     conn.set_metric_callback(move |info| {

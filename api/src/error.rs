@@ -58,6 +58,7 @@ pub struct Problem {
     pub code: String,
     /// Per-field messages, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
     pub errors: Option<FieldErrors>,
 }
 

@@ -8,15 +8,15 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::{ErrorHandlers, Logger};
+use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use tracing_actix_web::TracingLogger;
 use migration::{Migrator, MigratorTrait};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::db::{DbStats, connect};
-use crate::rest::{self, ApiDoc, system};
+use crate::rest::{self, system};
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -72,14 +72,14 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(settings.max_body_bytes))
-        .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
         .wrap(cors(&settings))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
-        .route("/healthz", web::get().to(system::healthz))
-        .route("/readyz", web::get().to(system::readyz))
-        .route("/metrics", web::get().to(system::metrics))
+        .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
+        .wrap(TracingLogger::default())
+        .service(rest::read_only("/healthz", system::healthz))
+        .service(rest::read_only("/readyz", system::readyz))
+        .service(rest::read_only("/metrics", system::metrics))
         .route("/docs", web::get().to(system::docs_redirect))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", rest::openapi::document()))
         .configure(rest::configure)
         .default_service(web::to(system::not_found))
 }

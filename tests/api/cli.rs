@@ -30,6 +30,9 @@ fn bad_configuration_fails_naming_the_setting() {
         assert!(message.to_lowercase().contains(setting), "{env:?}: {message}");
         assert!(!message.contains("panicked"), "{message}");
     }
+    let missing = ou(dir.path(), &["--config", "nowhere.toml", "migrate", "status"], &[]);
+    assert!(!missing.status.success());
+    assert!(text(&missing).contains("nowhere.toml"), "{}", text(&missing));
     std::fs::write(dir.path().join("ou.toml"), "bindd = \"127.0.0.1:1\"\n").unwrap();
     let output = ou(dir.path(), &["migrate", "status"], &[]);
     assert!(!output.status.success());

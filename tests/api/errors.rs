@@ -51,13 +51,23 @@ async fn malformed_requests_get_problem_documents(app: TestApp) {
     let over = app.get("/api/v1/essays?limit=1000").await.json();
     assert!(over["detail"].as_str().unwrap().contains("100"), "the error names the maximum");
 
-    let range = app.get_with("/api/v1/essays", &[("Range", "bytes=0-10")]).await;
+    let range = app.get_with("/api/v1/essays", &[("Range", "essays=10-2")]).await;
     range.assert_problem(400);
+    // Range units other than the collection's are ignored, as HTTP asks.
+    let bytes = app.get_with("/api/v1/essays", &[("Range", "bytes=0-10")]).await;
+    assert_eq!(bytes.status, 200);
+    assert_eq!(app.get("/api/v1/essays?q=").await.status, 200, "an empty search is no search");
 
     for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::PATCH, reqwest::Method::DELETE] {
         let reply = app.request(method.clone(), "/api/v1/essays", Some("{}")).await;
         assert_eq!(reply.assert_problem(405), "method_not_allowed", "{method}");
         assert!(reply.header("allow").unwrap().contains("GET"));
+    }
+    let options = app.request(reqwest::Method::OPTIONS, "/api/v1/essays", None).await;
+    assert_eq!(options.status, 204);
+    assert!(options.header("allow").unwrap().contains("GET"));
+    for path in ["/healthz", "/readyz", "/api/v1/essays", "/api/v1/sectors/labor"] {
+        assert_eq!(app.request(reqwest::Method::HEAD, path, None).await.status, 200, "HEAD {path}");
     }
 
     // SQL-looking text in a free-text filter is just text: no match, no error.

@@ -99,6 +99,11 @@ async fn pagination_headers_at_first_middle_and_last_page(app: TestApp) {
 
     let beyond = app.get(&format!("/api/v1/content?limit={limit}&offset={}", total + 10)).await;
     assert_eq!(beyond.status, 200);
+    let prev = links(&beyond, &app).into_iter().find(|(rel, _)| rel == "prev").unwrap().1;
+    assert_eq!(app.get(&prev).await.ids(), last.ids(), "prev of a page past the end is the last page");
+    // Links use the Host header, never client-supplied forwarding headers.
+    let forwarded = app.get_with("/api/v1/content", &[("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Proto", "https")]).await;
+    assert!(!forwarded.header("link").unwrap().contains("evil.example"));
     assert!(beyond.ids().is_empty());
     assert_eq!(beyond.header("content-range").unwrap(), format!("content */{total}"));
 
@@ -109,9 +114,10 @@ async fn pagination_headers_at_first_middle_and_last_page(app: TestApp) {
 
 async fn cursors_walk_the_list(app: TestApp) {
     app.seed_demo().await;
+    // An empty cursor starts a cursor walk at the beginning.
     let first = app.get("/api/v1/essays?limit=2&cursor=").await;
-    // An empty cursor is not one this API issued.
-    first.assert_problem(400);
+    assert_eq!(first.ids(), app.get("/api/v1/essays?limit=2").await.ids());
+    app.get("/api/v1/essays?limit=2&cursor=bm9wZQ").await.assert_problem(400);
     let offset_page = app.get("/api/v1/essays?limit=2&offset=2").await;
     let start = app.get(&format!("/api/v1/essays?limit=2&cursor={}", encode_cursor(0))).await;
     assert!(links(&start, &app).iter().all(|(_, url)| url.contains("cursor=") && !url.contains("offset=")));

@@ -287,6 +287,23 @@ async fn former_slugs_redirect(app: TestApp) {
         format!("/api/v1/essays/{}?include=authors", essay["slug"].as_str().unwrap())
     );
     app.get("/api/v1/analyses/an-older-title").await.assert_problem(404);
+    let any_kind = app.get("/api/v1/content/an-older-title").await;
+    assert_eq!(any_kind.status, 301);
+    assert_eq!(any_kind.header("location").unwrap(), format!("/api/v1/content/{}", essay["slug"].as_str().unwrap()));
+    assert!(any_kind.header("cache-control").unwrap().starts_with("public"));
+}
+
+async fn many_by_id_returns_every_named_item(app: TestApp) {
+    app.seed_demo().await;
+    crate::fixtures::published_essays(&app.db, 30).await;
+    let ids = app.get("/api/v1/essays?limit=30").await.ids();
+    assert_eq!(ids.len(), 30);
+    let query: Vec<String> = ids.iter().map(|id| format!("id={id}")).collect();
+    let many = app.get(&format!("/api/v1/essays?{}", query.join("&"))).await;
+    assert_eq!(many.ids().len(), 30, "ra-data-json-server getMany gets every id");
+    let list: Vec<String> = ids.iter().map(|id| format!("%22{id}%22")).collect();
+    let simple = app.get(&format!("/api/v1/essays?filter=%7B%22id%22%3A%5B{}%5D%7D", list.join("%2C"))).await;
+    assert_eq!(simple.ids().len(), 30, "ra-data-simple-rest getMany gets every id");
 }
 
 async fn rendered_bodies_are_sanitized(app: TestApp) {
@@ -325,4 +342,5 @@ crate::on_both_databases!(
     hidden_editor_profiles_stay_hidden,
     filters_sorts_and_sparse_fields,
     former_slugs_redirect,
+    many_by_id_returns_every_named_item,
 );

@@ -57,8 +57,11 @@ pub async fn list_blogs(req: HttpRequest, state: web::Data<AppState>, caller: Ca
 
 /// Gets a blog by id or slug.
 #[utoipa::path(get, path = "/api/v1/blogs/{id_or_slug}", tag = "blogs",
-    params(("id_or_slug" = String, Path, description = "UUID or slug")),
+    params(("id_or_slug" = String, Path, description = "UUID or slug"),
+           ("include" = Option<String>, Query, description = "Relations to embed, comma-separated"),
+           ("fields" = Option<String>, Query, description = "Fields to return, comma-separated")),
     responses((status = 200, description = "The blog", body = BlogRecord),
+              (status = 400, description = "Unknown parameter, include or field", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such blog", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_blog(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let params = parse_item(req.query_string(), &BLOG_SPEC)?;
@@ -82,8 +85,11 @@ pub async fn list_editors(req: HttpRequest, state: web::Data<AppState>, caller: 
 
 /// Gets a public editor profile by id or slug.
 #[utoipa::path(get, path = "/api/v1/editors/{id_or_slug}", tag = "editors",
-    params(("id_or_slug" = String, Path, description = "UUID or slug")),
+    params(("id_or_slug" = String, Path, description = "UUID or slug"),
+           ("include" = Option<String>, Query, description = "Relations to embed, comma-separated"),
+           ("fields" = Option<String>, Query, description = "Fields to return, comma-separated")),
     responses((status = 200, description = "The editor", body = EditorRecord),
+              (status = 400, description = "Unknown parameter, include or field", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such public editor", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_editor(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let params = parse_item(req.query_string(), &EDITOR_SPEC)?;
@@ -109,8 +115,10 @@ macro_rules! taxonomy_handlers {
 
         #[doc = concat!("Gets one of the ", $what, " by id or slug.")]
         #[utoipa::path(get, path = $get_path, tag = $tag,
-            params(("id_or_slug" = String, Path, description = "UUID or slug")),
+            params(("id_or_slug" = String, Path, description = "UUID or slug"),
+                   ("fields" = Option<String>, Query, description = "Fields to return, comma-separated")),
             responses((status = 200, description = "Found", body = $record),
+                      (status = 400, description = "Unknown parameter or field", body = Problem, content_type = "application/problem+json"),
                       (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json")))]
         pub async fn $get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
             let params = parse_item(req.query_string(), &$spec)?;

@@ -66,7 +66,15 @@ async fn get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind:
             if !req.query_string().is_empty() {
                 location = format!("{location}?{}", req.query_string());
             }
-            Ok(HttpResponse::MovedPermanently().insert_header((header::LOCATION, location)).finish())
+            let cache = if caller.0.is_public() {
+                format!("public, max-age={}", state.settings.cache_max_age)
+            } else {
+                "private, no-store".to_owned()
+            };
+            Ok(HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, location))
+                .insert_header((header::CACHE_CONTROL, cache))
+                .finish())
         }
     }
 }
@@ -96,6 +104,7 @@ macro_rules! content_handlers {
                 (status = 200, description = "The item", body = ContentRecord),
                 (status = 301, description = "A former slug: Location names the current one"),
                 (status = 304, description = "Not modified (If-None-Match)"),
+                (status = 400, description = "Unknown parameter, include or field", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such readable item", body = Problem, content_type = "application/problem+json")))]
         pub async fn $get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
             get(req, state, caller, $kind, &path).await

@@ -98,6 +98,8 @@ pub fn parse_list(
         match key.as_str() {
             "limit" => window.limit = Some(parse_u64(key, value)?),
             "offset" => window.offset = Some(parse_u64(key, value)?),
+            // An empty cursor starts at the beginning, so clients can opt into cursors.
+            "cursor" if value.is_empty() => window.cursor = Some(0),
             "cursor" => window.cursor = Some(decode_cursor(value)?),
             "_start" => window.start = Some(parse_u64(key, value)?),
             "_end" => window.end = Some(parse_u64(key, value)?),
@@ -109,12 +111,26 @@ pub fn parse_list(
             "_order" => json_order = Some(value.split(',').map(|o| o.trim().to_ascii_lowercase()).collect()),
             "include" => query.include = parse_names(value, spec.includes, "include")?,
             "fields" => query.fields = Some(parse_names(value, spec.fields, "fields")?),
+            "q" if value.trim().is_empty() => {}
             "q" => search_unavailable(spec)?,
             "filter" => parse_filter_object(value, spec, &mut query.filters)?,
             _ => query.filters.push(parse_filter_param(key, std::slice::from_ref(value), spec)?),
         }
     }
     merge_repeated_filters(&mut query.filters);
+    let requested_ids = query
+        .filters
+        .iter()
+        .find(|f| f.field == "id" && f.op == FilterOp::Eq)
+        .map_or(0, |f| f.values.len() as u64);
+    if requested_ids > MAX_LIMIT {
+        return Err(AppError::bad_request(
+            "limit_too_large",
+            format!("{requested_ids} ids asked for; at most {MAX_LIMIT} per request"),
+        ));
+    }
+    // A many-by-id request without a page window gets all the ids it names.
+    query.limit = query.limit.max(requested_ids);
 
     if let Some(fields) = json_sort {
         if sort.is_some() {
@@ -236,8 +252,7 @@ fn apply_window(
         let limit = check_limit(w.limit.unwrap_or(query.limit), "`limit`")?;
         let style = if w.cursor.is_some() { PageStyle::Cursor } else { PageStyle::Offset };
         (w.offset.or(w.cursor).unwrap_or(0), limit, style)
-    } else if let Some(header) = range_header {
-        let (first, last) = parse_range_header(header, spec)?;
+    } else if let Some((first, last)) = range_header.map(|h| parse_range_header(h, spec)).transpose()?.flatten() {
         (first, check_limit(last - first + 1, "the `Range` header")?, PageStyle::Range)
     } else {
         (0, query.limit, PageStyle::Offset)
@@ -256,11 +271,14 @@ fn parse_range_param(value: &str) -> Result<(u64, u64), AppError> {
     }
 }
 
-fn parse_range_header(header: &str, spec: &ResourceSpec) -> Result<(u64, u64), AppError> {
+/// Reads `Range: {resource}=first-last`; other range units are ignored, as HTTP asks.
+fn parse_range_header(header: &str, spec: &ResourceSpec) -> Result<Option<(u64, u64)>, AppError> {
     let invalid = || bad(format!("the `Range` header must look like `{}=0-24`", spec.name));
-    let (unit, span) = header.split_once('=').ok_or_else(invalid)?;
+    let Some((unit, span)) = header.split_once('=') else {
+        return Ok(None);
+    };
     if unit.trim() != spec.name && unit.trim() != "items" {
-        return Err(invalid());
+        return Ok(None);
     }
     let (first, last) = span.split_once('-').ok_or_else(invalid)?;
     let first: u64 = first.trim().parse().map_err(|_| invalid())?;
@@ -268,7 +286,7 @@ fn parse_range_header(header: &str, spec: &ResourceSpec) -> Result<(u64, u64), A
     if last < first {
         return Err(invalid());
     }
-    Ok((first, last))
+    Ok(Some((first, last)))
 }
 
 fn sort_key(field: &str, descending: bool, spec: &ResourceSpec) -> Result<Sort, AppError> {
@@ -588,6 +606,7 @@ mod tests {
             "limit=5&_start=0&_end=5",
             "cursor=zzz",
             "q=organizing",
+            "limit=5&cursor=&offset=5",
             "published_after=yesterday",
             "_order=desc",
         ] {
@@ -599,6 +618,22 @@ mod tests {
     fn limit_error_names_the_maximum() {
         let err = parse("limit=500").unwrap_err();
         assert!(err.to_string().contains("100"), "{err}");
+    }
+
+    #[test]
+    fn many_by_id_returns_every_id() {
+        let ids: Vec<String> = (1..=25).map(|i| format!("id=0196f1c2-0000-7000-8000-{i:012}")).collect();
+        let q = parse(&ids.join("&")).unwrap();
+        assert_eq!(q.limit, 25);
+        let too_many: Vec<String> = (1..=101).map(|i| format!("id=0196f1c2-0000-7000-8000-{i:012}")).collect();
+        assert!(parse(&too_many.join("&")).is_err());
+    }
+
+    #[test]
+    fn empty_search_and_foreign_range_units_are_ignored() {
+        assert_eq!(parse("q=").unwrap(), parse("").unwrap());
+        let q = parse_list("", Some("bytes=0-10"), &SPEC).unwrap().query;
+        assert_eq!((q.offset, q.limit), (0, DEFAULT_LIMIT));
     }
 
     #[test]
@@ -614,6 +649,7 @@ mod tests {
 #[allow(dead_code)]
 pub struct ListParams {
     /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u64>,
     /// Items to skip.
     offset: Option<u64>,
@@ -641,7 +677,4 @@ pub struct ListParams {
     range: Option<String>,
     /// simple-rest: JSON object of filters, e.g. `{"status":"published","id":[…]}`.
     filter: Option<String>,
-    /// Field filters: `field=value` (repeat for any-of), `field_ne`, `field_like`, `field_gte`, `field_lte`, `field_gt`, `field_lt`; relations by id or slug.
-    #[param(style = Form, explode)]
-    field_filters: Option<std::collections::HashMap<String, String>>,
 }

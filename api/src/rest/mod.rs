@@ -4,6 +4,7 @@ pub mod caller;
 pub mod catalog;
 pub mod content;
 pub mod list_query;
+pub mod openapi;
 pub mod response;
 pub mod system;
 
@@ -16,7 +17,7 @@ use utoipa::OpenApi;
 
 use crate::error::{AppError, problem_response};
 
-/// The OpenAPI 3.1 description of the whole HTTP API.
+/// The derived part of the OpenAPI 3.1 document (see [`openapi::document`] for the whole).
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -51,11 +52,6 @@ use crate::error::{AppError, problem_response};
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as pretty JSON, as served at `/openapi.json` and kept in `docs/openapi.json`.
-pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
-}
-
 /// A path that answers GET (and HEAD) only; other methods get a 405 problem with `Allow`.
 pub fn read_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
 where
@@ -66,6 +62,11 @@ where
     web::resource(path)
         .route(web::get().to(handler.clone()))
         .route(web::head().to(handler))
+        .route(web::method(actix_web::http::Method::OPTIONS).to(|| async {
+            actix_web::HttpResponse::NoContent()
+                .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
+                .finish()
+        }))
         .default_service(web::to(|| async {
             let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
             response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD, OPTIONS"));
@@ -94,8 +95,8 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
-    let (req, _) = res.into_parts();
-    let response = match status {
+    let (req, original) = res.into_parts();
+    let mut response = match status {
         StatusCode::NOT_FOUND => actix_web::ResponseError::error_response(&AppError::RouteNotFound { path: req.path().to_owned() }),
         StatusCode::METHOD_NOT_ALLOWED => actix_web::ResponseError::error_response(&AppError::MethodNotAllowed),
         s if s.is_server_error() => problem_response(s, "internal_error", "the server could not complete the request"),
@@ -104,5 +105,11 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
             problem_response(s, &code, s.canonical_reason().unwrap_or("request refused"))
         }
     };
+    // Keep what outer layers added (CORS, Allow), but not the old body's type and length.
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }

@@ -85,11 +85,14 @@ pub fn list(
 }
 
 /// The request URL's base (scheme, host and path) as clients should use it in links.
+///
+/// Without a configured public URL only the `Host` header is used: forwarded headers are
+/// client-controlled and would let one request poison links that shared caches keep.
 fn base_url(req: &HttpRequest, state: &AppState) -> String {
     let public = state.settings.public_url.trim_end_matches('/');
     if public.is_empty() {
-        let info = req.connection_info();
-        format!("{}://{}{}", info.scheme(), info.host(), req.path())
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or(&state.settings.bind);
+        format!("http://{host}{}", req.path())
     } else {
         format!("{public}{}", req.path())
     }
@@ -122,7 +125,9 @@ fn link_header(req: &HttpRequest, state: &AppState, parsed: &ParsedList, total: 
     let last_offset = if total == 0 { 0 } else { (total - 1) / limit * limit };
     let mut links = vec![format!("{}; rel=\"first\"", url_for(0))];
     if offset > 0 {
-        links.push(format!("{}; rel=\"prev\"", url_for(offset.saturating_sub(limit))));
+        // Past the end, the previous page is the last one.
+        let prev = if offset > last_offset { last_offset } else { offset.saturating_sub(limit) };
+        links.push(format!("{}; rel=\"prev\"", url_for(prev)));
     }
     if offset + limit < total {
         links.push(format!("{}; rel=\"next\"", url_for(offset + limit)));

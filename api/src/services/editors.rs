@@ -34,7 +34,7 @@ pub struct EditorRecord {
     pub display_name: String,
     /// Markdown.
     pub bio: String,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(value_type = crate::domain::TeamRole)]
     pub team_role: String,
     pub avatar_url: Option<String>,
     pub links: Vec<ProfileLink>,
@@ -189,7 +189,7 @@ pub async fn get(
     let model = find_one(db, select, editor::Column::Id, editor::Column::Slug, key)
         .await?
         .ok_or(AppError::NotFound { resource: "editor" })?;
-    let item = records(db, vec![model]).await?.remove(0);
+    let item = records(db, vec![model]).await?.into_iter().next().ok_or(AppError::NotFound { resource: "editor" })?;
     let mut embeds = EditorEmbeds::default();
     if include_sectors {
         embeds.sectors = crate::services::taxonomy::sectors_by_ids(db, &item.sector_ids).await?;

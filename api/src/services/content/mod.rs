@@ -40,7 +40,7 @@ pub struct ContentRecord {
     pub body: String,
     /// Rendered, sanitized HTML.
     pub body_html: String,
-    #[schema(value_type = String, example = "published")]
+    #[schema(value_type = crate::domain::ContentStatus)]
     pub status: String,
     pub published_at: Option<DateTime<Utc>>,
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -70,18 +70,24 @@ pub struct ContentRecord {
 pub enum KindDetails {
     /// A feature essay.
     Essay {
+        #[schema(required = true)]
         question_id: Option<Uuid>,
         featured: bool,
     },
     /// A strategy analysis.
     StrategyAnalysis {
+        #[schema(required = true)]
         question_id: Option<Uuid>,
         key_takeaways: Vec<String>,
     },
     /// A blog post.
-    BlogPost { blog_id: Option<Uuid> },
+    BlogPost {
+        #[schema(required = true)]
+        blog_id: Option<Uuid>,
+    },
     /// An aggregated news link.
     NewsLink {
+        #[schema(required = true)]
         url: Option<String>,
         source_name: Option<String>,
         source_url: Option<String>,
@@ -249,12 +255,7 @@ pub async fn get(
             }
             match found.pop() {
                 Some(model) => Some(model),
-                None => {
-                    return match kind {
-                        Some(kind) => moved(db, principal, kind, slug.as_str()).await?.ok_or(not_found),
-                        None => Err(not_found),
-                    };
-                }
+                None => return moved(db, principal, kind, slug.as_str()).await?.ok_or(not_found),
             }
         }
     };
@@ -265,26 +266,28 @@ pub async fn get(
     Ok(ContentLookup::Found(Box::new(item), embeds))
 }
 
-/// The current slug of a readable item that used to be called `slug`.
+/// The current slug of a readable item (of `kind`, or of any kind) that used to be called `slug`.
 async fn moved(
     db: &impl ConnectionTrait,
     principal: &Principal,
-    kind: ContentKind,
+    kind: Option<ContentKind>,
     slug: &str,
 ) -> Result<Option<ContentLookup>, AppError> {
-    let Some(redirect) = content_slug_redirect::Entity::find()
-        .filter(content_slug_redirect::Column::Kind.eq(kind.as_str()))
-        .filter(content_slug_redirect::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let current = visible(principal, Some(kind))
-        .filter(content_item::Column::Id.eq(redirect.content_id))
-        .one(db)
+    let mut redirects = content_slug_redirect::Entity::find().filter(content_slug_redirect::Column::Slug.eq(slug));
+    if let Some(kind) = kind {
+        redirects = redirects.filter(content_slug_redirect::Column::Kind.eq(kind.as_str()));
+    }
+    let targets: Vec<Uuid> = redirects.all(db).await?.into_iter().map(|r| r.content_id).collect();
+    let mut current = visible(principal, kind)
+        .filter(content_item::Column::Id.is_in(targets))
+        .limit(2)
+        .all(db)
         .await?;
-    Ok(current.map(|m| ContentLookup::Moved { slug: m.slug }))
+    // A former slug shared by items of several kinds names none of them.
+    if current.len() != 1 {
+        return Ok(None);
+    }
+    Ok(current.pop().map(|m| ContentLookup::Moved { slug: m.slug }))
 }
 
 /// Turns rows into records: relation ids in three statements, bodies in one more when wanted.
