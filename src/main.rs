@@ -122,7 +122,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
             if let Some(dir) = openapi.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            std::fs::write(&openapi, api::rest::openapi::document_json() + "\n")
+            std::fs::write(&openapi, format!("{}\n", api::rest::openapi::document_json()))
                 .with_context(|| format!("cannot write {}", openapi.display()))?;
             println!("wrote {}", openapi.display());
             Ok(())

@@ -79,7 +79,8 @@ pub fn build_app(
         .service(rest::read_only("/readyz", system::readyz))
         .service(rest::read_only("/metrics", system::metrics))
         .route("/docs", web::get().to(system::docs_redirect))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", rest::openapi::document()))
+        .service(rest::read_only("/openapi.json", system::openapi))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .configure(rest::configure)
         .default_service(web::to(system::not_found))
 }

@@ -11,14 +11,15 @@ async fn malformed_requests_get_problem_documents(app: TestApp) {
         ("/api/v1/essays/0196f1c2-0000-7000-8000-000000000001", 404, "not_found"),
         ("/api/v1/essays/Not%20A%20Slug", 404, "not_found"),
         ("/api/v1/essays?limit=101", 400, "limit_too_large"),
-        ("/api/v1/essays?limit=0", 400, "invalid_parameter"),
         ("/api/v1/essays?limit=-5", 400, "invalid_parameter"),
         ("/api/v1/essays?limit=ten", 400, "invalid_parameter"),
         ("/api/v1/essays?offset=1e3", 400, "invalid_parameter"),
         ("/api/v1/essays?sort=password_hash", 400, "invalid_sort"),
         ("/api/v1/essays?sort=title;DROP%20TABLE%20content_items", 400, "invalid_sort"),
-        ("/api/v1/essays?_sort=title&_order=sideways", 400, "invalid_parameter"),
         ("/api/v1/essays?sort=%5B%22title%22%5D", 400, "invalid_parameter"),
+        ("/api/v1/essays?_sort=title&_order=sideways", 400, "invalid_parameter"),
+        ("/api/v1/essays?_page=0&_limit=5", 400, "invalid_parameter"),
+        ("/api/v1/essays?range=%5B1%5D", 400, "invalid_parameter"),
         ("/api/v1/essays?colour=red", 400, "unknown_parameter"),
         ("/api/v1/essays?status=deleted", 400, "invalid_filter"),
         ("/api/v1/essays?status_like=pub", 400, "invalid_filter"),
@@ -34,9 +35,6 @@ async fn malformed_requests_get_problem_documents(app: TestApp) {
         ("/api/v1/essays?filter=%7B%22nope%22%3A1%7D", 400, "unknown_parameter"),
         ("/api/v1/essays?filter=%7B%22title%22%3A%7B%22%24gt%22%3A1%7D%7D", 400, "invalid_filter"),
         ("/api/v1/essays?range=%5B0%2C500%5D", 400, "limit_too_large"),
-        ("/api/v1/essays?range=%5B9%2C1%5D", 400, "invalid_parameter"),
-        ("/api/v1/essays?_start=5&_end=2", 400, "invalid_parameter"),
-        ("/api/v1/essays?_start=0&_end=5&limit=5", 400, "invalid_parameter"),
         ("/api/v1/essays?cursor=bm90LWEtY3Vyc29y", 400, "invalid_parameter"),
         ("/api/v1/essays?q=organizing", 400, "search_unavailable"),
         ("/api/v1/content?filter=%7B%22q%22%3A%22strike%22%7D", 400, "search_unavailable"),
@@ -48,6 +46,14 @@ async fn malformed_requests_get_problem_documents(app: TestApp) {
         let reply = app.get(path).await;
         assert_eq!(&reply.assert_problem(*status), code, "{path}");
     }
+    // Where admin-UI clients differ, the parser is lenient but never ambiguous.
+    let count_only = app.get("/api/v1/essays?limit=0").await;
+    assert_eq!((count_only.status, count_only.ids().len()), (200, 0));
+    assert!(count_only.total() > 0);
+    assert_eq!(app.get("/api/v1/essays?_start=5&_end=2").await.ids().len(), 0);
+    assert_eq!(app.get("/api/v1/essays?_start=0&_end=2&limit=5").await.ids().len(), 2, "_start/_end wins");
+    assert_eq!(app.get("/api/v1/essays?filter=%7B%22id%22%3A%5B%5D%7D").await.total(), 0, "getMany of nothing");
+    assert_eq!(app.get("/api/v1/essays?sort=&status=&filter=").await.ids(), app.get("/api/v1/essays").await.ids());
     let over = app.get("/api/v1/essays?limit=1000").await.json();
     assert!(over["detail"].as_str().unwrap().contains("100"), "the error names the maximum");
 

@@ -59,11 +59,18 @@ fn bad(detail: impl Into<String>) -> AppError {
     AppError::bad_request("invalid_parameter", detail)
 }
 
+/// Largest offset or index accepted: far beyond any collection, small enough for all arithmetic.
+const MAX_POSITION: u64 = 1_000_000_000_000;
+
 fn parse_u64(name: &str, value: &str) -> Result<u64, AppError> {
-    value
+    let n = value
         .trim()
         .parse::<u64>()
-        .map_err(|_| bad(format!("`{name}` must be a non-negative integer, got `{value}`")))
+        .map_err(|_| bad(format!("`{name}` must be a non-negative integer, got `{value}`")))?;
+    if n > MAX_POSITION {
+        return Err(bad(format!("`{name}` must be at most {MAX_POSITION}")));
+    }
+    Ok(n)
 }
 
 /// Encodes an offset as an opaque cursor.
@@ -95,11 +102,13 @@ pub fn parse_list(
     let mut json_order: Option<Vec<String>> = None;
 
     for (key, value) in &params {
+        // An empty parameter is an absent one (cleared inputs in admin UIs send `sort=` and the like).
+        if value.trim().is_empty() && !is_text_filter(key, spec) {
+            continue;
+        }
         match key.as_str() {
             "limit" => window.limit = Some(parse_u64(key, value)?),
             "offset" => window.offset = Some(parse_u64(key, value)?),
-            // An empty cursor starts at the beginning, so clients can opt into cursors.
-            "cursor" if value.is_empty() => window.cursor = Some(0),
             "cursor" => window.cursor = Some(decode_cursor(value)?),
             "_start" => window.start = Some(parse_u64(key, value)?),
             "_end" => window.end = Some(parse_u64(key, value)?),
@@ -111,7 +120,6 @@ pub fn parse_list(
             "_order" => json_order = Some(value.split(',').map(|o| o.trim().to_ascii_lowercase()).collect()),
             "include" => query.include = parse_names(value, spec.includes, "include")?,
             "fields" => query.fields = Some(parse_names(value, spec.fields, "fields")?),
-            "q" if value.trim().is_empty() => {}
             "q" => search_unavailable(spec)?,
             "filter" => parse_filter_object(value, spec, &mut query.filters)?,
             _ => query.filters.push(parse_filter_param(key, std::slice::from_ref(value), spec)?),
@@ -132,14 +140,9 @@ pub fn parse_list(
     // A many-by-id request without a page window gets all the ids it names.
     query.limit = query.limit.max(requested_ids);
 
+    // json-server's `_sort` wins over `sort`; `_order` entries beyond `_sort`'s are ignored, as json-server does.
     if let Some(fields) = json_sort {
-        if sort.is_some() {
-            return Err(bad("use either `sort` or `_sort`, not both"));
-        }
         let orders = json_order.unwrap_or_default();
-        if orders.len() > fields.len() {
-            return Err(bad("`_order` has more entries than `_sort`"));
-        }
         let mut keys = Vec::new();
         for (i, field) in fields.iter().enumerate() {
             let descending = match orders.get(i).map(String::as_str) {
@@ -150,8 +153,6 @@ pub fn parse_list(
             keys.push(sort_key(field, descending, spec)?);
         }
         sort = Some(keys);
-    } else if json_order.is_some() {
-        return Err(bad("`_order` needs `_sort`"));
     }
     if let Some(sort) = sort {
         query.sort = sort;
@@ -190,6 +191,13 @@ pub fn parse_item(query_string: &str, spec: &ResourceSpec) -> Result<ItemParams,
     Ok(item)
 }
 
+/// Whether `key` is a free-text filter, where an empty value is a real value (matches empty text).
+fn is_text_filter(key: &str, spec: &ResourceSpec) -> bool {
+    split_operator(key, spec)
+        .and_then(|(field, _)| spec.filter_field(field))
+        .is_some_and(|f| f.ty == FieldType::Text)
+}
+
 fn search_unavailable(spec: &ResourceSpec) -> Result<(), AppError> {
     Err(AppError::bad_request(
         "search_unavailable",
@@ -207,23 +215,14 @@ fn apply_window(
     range_header: Option<&str>,
     spec: &ResourceSpec,
 ) -> Result<PageStyle, AppError> {
+    // One window is used, in this order: json-server `_start`/`_end`, json-server `_page`/`_limit`,
+    // simple-rest `range`, native `limit` with `cursor` or `offset`, and last the `Range` header.
     let native = w.limit.is_some() || w.offset.is_some() || w.cursor.is_some();
     let start_end = w.start.is_some() || w.end.is_some();
     let page_limit = w.page.is_some() || w.page_limit.is_some();
-    let range = w.range.is_some();
-    let styles = [native, start_end, page_limit, range].iter().filter(|s| **s).count();
-    if styles > 1 {
-        return Err(bad(
-            "use one pagination style: limit/offset (or cursor), _start/_end, _page/_limit, or range",
-        ));
-    }
-    if w.offset.is_some() && w.cursor.is_some() {
-        return Err(bad("use either `offset` or `cursor`, not both"));
-    }
+    // A limit of 0 asks only for the count (`X-Total-Count`).
     let check_limit = |limit: u64, what: &str| -> Result<u64, AppError> {
-        if limit == 0 {
-            Err(bad(format!("{what} must ask for at least one item")))
-        } else if limit > MAX_LIMIT {
+        if limit > MAX_LIMIT {
             Err(AppError::bad_request(
                 "limit_too_large",
                 format!("{what} asks for {limit} items; the maximum page size is {MAX_LIMIT}"),
@@ -234,24 +233,21 @@ fn apply_window(
     };
     let (offset, limit, style) = if start_end {
         let start = w.start.unwrap_or(0);
-        let end = w.end.ok_or_else(|| bad("`_start` needs `_end`"))?;
-        if end <= start {
-            return Err(bad("`_end` must be greater than `_start`"));
-        }
-        (start, check_limit(end - start, "`_start`/`_end`")?, PageStyle::StartEnd)
+        let end = w.end.unwrap_or(start + query.limit);
+        (start, check_limit(end.saturating_sub(start), "`_start`/`_end`")?, PageStyle::StartEnd)
     } else if page_limit {
         let limit = check_limit(w.page_limit.unwrap_or(query.limit), "`_limit`")?;
         let page = w.page.unwrap_or(1);
         if page == 0 {
             return Err(bad("`_page` starts at 1"));
         }
-        ((page - 1).saturating_mul(limit), limit, PageStyle::PageLimit)
+        ((page - 1).saturating_mul(limit).min(MAX_POSITION), limit, PageStyle::PageLimit)
     } else if let Some((first, last)) = w.range {
-        (first, check_limit(last - first + 1, "`range`")?, PageStyle::Range)
+        (first, check_limit((last + 1).saturating_sub(first), "`range`")?, PageStyle::Range)
     } else if native {
         let limit = check_limit(w.limit.unwrap_or(query.limit), "`limit`")?;
         let style = if w.cursor.is_some() { PageStyle::Cursor } else { PageStyle::Offset };
-        (w.offset.or(w.cursor).unwrap_or(0), limit, style)
+        (w.cursor.or(w.offset).unwrap_or(0), limit, style)
     } else if let Some((first, last)) = range_header.map(|h| parse_range_header(h, spec)).transpose()?.flatten() {
         (first, check_limit(last - first + 1, "the `Range` header")?, PageStyle::Range)
     } else {
@@ -266,8 +262,8 @@ fn parse_range_param(value: &str) -> Result<(u64, u64), AppError> {
     let pair: Vec<u64> = serde_json::from_str(value)
         .map_err(|_| bad(format!("`range` must be a JSON pair like [0,24], got `{value}`")))?;
     match pair.as_slice() {
-        [first, last] if last >= first => Ok((*first, *last)),
-        _ => Err(bad("`range` must be [first,last] with last >= first")),
+        [first, last] if *first <= MAX_POSITION && *last <= MAX_POSITION => Ok((*first, *last)),
+        _ => Err(bad("`range` must be a pair [first,last]")),
     }
 }
 
@@ -281,8 +277,8 @@ fn parse_range_header(header: &str, spec: &ResourceSpec) -> Result<Option<(u64, 
         return Ok(None);
     }
     let (first, last) = span.split_once('-').ok_or_else(invalid)?;
-    let first: u64 = first.trim().parse().map_err(|_| invalid())?;
-    let last: u64 = last.trim().parse().map_err(|_| invalid())?;
+    let first = parse_u64("Range", first).map_err(|_| invalid())?;
+    let last = parse_u64("Range", last).map_err(|_| invalid())?;
     if last < first {
         return Err(invalid());
     }
@@ -408,7 +404,8 @@ fn parse_filter_param(key: &str, values: &[String], spec: &ResourceSpec) -> Resu
             parsed.push(parse_value(key, value, field.ty)?);
         }
     }
-    if parsed.is_empty() {
+    // An empty list (simple-rest `{"id": []}`) matches nothing for Eq and excludes nothing for Ne.
+    if parsed.is_empty() && !matches!(op, FilterOp::Eq | FilterOp::Ne) {
         return Err(AppError::bad_request("invalid_filter", format!("`{key}` needs a value")));
     }
     if parsed.len() > 1 && !matches!(op, FilterOp::Eq | FilterOp::Ne) {
@@ -464,10 +461,10 @@ fn parse_filter_object(raw: &str, spec: &ResourceSpec, filters: &mut Vec<Filter>
         _ => return Err(bad("`filter` must be a JSON object like {\"status\":\"published\"}")),
     };
     for (key, value) in object {
+        if value.is_null() || value.as_str().is_some_and(|v| v.trim().is_empty() && !is_text_filter(&key, spec)) {
+            continue;
+        }
         if key == "q" {
-            if value.as_str().is_some_and(|q| q.trim().is_empty()) {
-                continue;
-            }
             search_unavailable(spec)?;
         }
         let values: Vec<String> = match value {
@@ -584,9 +581,10 @@ mod tests {
     fn bad_input_is_refused() {
         for qs in [
             "limit=101",
-            "limit=0",
             "limit=abc",
             "offset=-1",
+            "offset=18446744073709551615",
+            "_start=99999999999999999&_end=100000000000000000",
             "sort=password",
             "sort=title;drop table",
             "nope=1",
@@ -597,21 +595,36 @@ mod tests {
             "status_like=dr",
             "include=secrets",
             "fields=password_hash",
-            "_start=10&_end=5",
             "_start=0&_end=500",
             "range=[0]",
-            "range=[5,1]",
             "filter=[1]",
             "filter={\"nope\":1}",
-            "limit=5&_start=0&_end=5",
             "cursor=zzz",
             "q=organizing",
-            "limit=5&cursor=&offset=5",
             "published_after=yesterday",
-            "_order=desc",
         ] {
             assert!(parse(qs).is_err(), "{qs} was accepted");
         }
+    }
+
+    #[test]
+    fn lenient_where_clients_differ() {
+        // Empty parameters are absent; one pagination style wins; reversed windows are empty.
+        assert_eq!(parse("sort=&_sort=&fields=&range=&filter=&status=&cursor=").unwrap(), parse("").unwrap());
+        let q = parse("limit=5&_start=10&_end=15").unwrap();
+        assert_eq!((q.offset, q.limit), (10, 5));
+        assert_eq!(parse("_start=10&_end=5").unwrap().limit, 0);
+        assert_eq!(parse("range=[5,1]").unwrap().limit, 0);
+        assert_eq!(parse("limit=0").unwrap().limit, 0);
+        assert_eq!(parse("_order=desc").unwrap(), parse("").unwrap());
+        let q = parse("_sort=title&_order=desc,asc").unwrap();
+        assert_eq!(q.sort, vec![Sort { field: "title", descending: true }]);
+        // An empty id list (getMany of nothing) matches nothing rather than everything.
+        let none = parse("filter={\"id\":[]}").unwrap();
+        assert_eq!(none.filters.len(), 1);
+        assert!(none.filters[0].values.is_empty());
+        // Free text keeps its empty value.
+        assert_eq!(parse("title=").unwrap().filters.len(), 1);
     }
 
     #[test]
@@ -648,10 +661,11 @@ mod tests {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
-    /// Page size, 1–100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
+    /// Page size, 0–100 (default 20); 0 returns only the count.
+    #[param(minimum = 0, maximum = 100)]
     limit: Option<u64>,
     /// Items to skip.
+    #[param(maximum = 1_000_000_000_000_u64)]
     offset: Option<u64>,
     /// Opaque cursor from a `Link` header (instead of `offset`).
     cursor: Option<String>,
@@ -662,18 +676,22 @@ pub struct ListParams {
     /// Fields to return, comma-separated (`id` always).
     fields: Option<String>,
     /// json-server: first index (inclusive).
+    #[param(maximum = 1_000_000_000_000_u64)]
     _start: Option<u64>,
-    /// json-server: last index (exclusive).
+    /// json-server: last index (exclusive); at most 100 past `_start`.
+    #[param(maximum = 1_000_000_000_000_u64)]
     _end: Option<u64>,
     /// json-server: sort fields, comma-separated.
     _sort: Option<String>,
     /// json-server: `asc`/`desc` per sort field.
     _order: Option<String>,
     /// json-server: page number from 1.
+    #[param(minimum = 1, maximum = 1_000_000_000_000_u64)]
     _page: Option<u64>,
     /// json-server: page size with `_page`.
+    #[param(maximum = 100)]
     _limit: Option<u64>,
-    /// simple-rest: `[first,last]`, both inclusive.
+    /// simple-rest: `[first,last]`, both inclusive; at most 100 items.
     range: Option<String>,
     /// simple-rest: JSON object of filters, e.g. `{"status":"published","id":[…]}`.
     filter: Option<String>,

@@ -1,15 +1,16 @@
-//! The OpenAPI document: the derived paths, plus each collection's own filters read from its spec.
+//! The OpenAPI document: the derived paths, completed with each collection's own parameters
+//! (filters, sort fields, embeds, sparse fields) read from the same specs the parser uses.
 
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
 use utoipa::OpenApi;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-use utoipa::openapi::{OpenApi as Document, Required};
 
 use crate::listing::{FieldType, FilterField, ResourceSpec};
 use crate::rest::ApiDoc;
 use crate::services::{blogs, content, editors, taxonomy};
 
-/// Each list path and the spec its parser uses.
+/// Each collection path and the spec its parser uses.
 fn collections() -> [(&'static str, &'static ResourceSpec); 10] {
     [
         ("/api/v1/essays", &content::ESSAY_SPEC),
@@ -25,83 +26,159 @@ fn collections() -> [(&'static str, &'static ResourceSpec); 10] {
     ]
 }
 
-fn schema_for(ty: FieldType) -> ObjectBuilder {
-    let object = ObjectBuilder::new();
-    match ty {
-        FieldType::Uuid => object.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
-        FieldType::Text | FieldType::Reference => object.schema_type(Type::String),
-        FieldType::Int => object.schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
-        FieldType::Bool => object.schema_type(Type::Boolean),
-        FieldType::Timestamp => object.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
-        FieldType::Enum(values) => object.schema_type(Type::String).enum_values(Some(values.iter().copied())),
+const SLUG_OR_ID: &str = "[a-z0-9]+(-[a-z0-9]+)*";
+
+fn one_of(names: &[&str]) -> String {
+    format!("({})", names.join("|"))
+}
+
+/// `^(a|b)(,(a|b))*$`, optionally allowing the empty string.
+fn list_pattern(item: &str, allow_empty: bool) -> String {
+    if allow_empty {
+        format!("^({item}(,{item})*)?$")
+    } else {
+        format!("^{item}(,{item})*$")
     }
 }
 
-fn operators(ty: FieldType) -> &'static str {
+fn value_schema(ty: FieldType) -> Value {
     match ty {
-        FieldType::Text => "`_ne`, `_like` (contains, any case), `_gte`, `_lte`, `_gt`, `_lt`",
-        FieldType::Int | FieldType::Timestamp => "`_ne`, `_gte`, `_lte`, `_gt`, `_lt`",
-        _ => "`_ne`",
+        FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
+        FieldType::Text => json!({"type": "string", "maxLength": 500}),
+        FieldType::Reference => json!({"type": "string", "pattern": list_pattern(SLUG_OR_ID, false)}),
+        FieldType::Int => json!({"type": "integer", "format": "int64"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Timestamp => json!({"type": "string", "format": "date-time"}),
+        FieldType::Enum(values) => json!({"type": "string", "enum": values}),
     }
 }
 
-fn filter_parameter(name: &str, field: &FilterField) -> Parameter {
-    let what = match field.ty {
-        FieldType::Reference => "by id or slug; repeat or comma-separate for any of",
-        FieldType::Uuid | FieldType::Enum(_) => "repeat or comma-separate for any of",
-        _ => "exact match",
+fn operators(ty: FieldType) -> &'static [&'static str] {
+    match ty {
+        FieldType::Text => &["ne", "like", "gte", "lte", "gt", "lt"],
+        FieldType::Int | FieldType::Timestamp => &["ne", "gte", "lte", "gt", "lt"],
+        _ => &["ne"],
+    }
+}
+
+fn query_param(name: &str, description: String, schema: Value) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+/// A query value schema that also admits the empty string, which the parser reads as "absent".
+fn or_empty(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]})
+}
+
+fn filter_params(field: &FilterField) -> Vec<Value> {
+    let how = match field.ty {
+        FieldType::Reference => " by id or slug; comma-separate for any of",
+        FieldType::Uuid | FieldType::Enum(_) => "; repeat for any of",
+        _ => "",
     };
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(format!(
-            "Filter on `{}` ({what}). Operators as suffixes: {}.",
-            field.name,
-            operators(field.ty)
-        )))
-        .schema(Some(schema_for(field.ty)))
-        .build()
+    let mut params = Vec::new();
+    for name in std::iter::once(&field.name).chain(field.aliases) {
+        let schema = |op: &str| match field.ty {
+            FieldType::Text => json!({"type": "string", "maxLength": 500}),
+            _ if op == "like" => json!({"type": "string", "maxLength": 500}),
+            ty => or_empty(value_schema(ty)),
+        };
+        params.push(query_param(name, format!("`{}` equals{how}.", field.name), schema("eq")));
+        for op in operators(field.ty) {
+            params.push(query_param(&format!("{name}_{op}"), format!("`{}` {op}.", field.name), schema(op)));
+        }
+    }
+    params
 }
 
-/// The complete OpenAPI document served at `/openapi.json`.
-pub fn document() -> Document {
-    let mut doc = ApiDoc::openapi();
-    for (path, spec) in collections() {
-        let Some(operation) = doc.paths.paths.get_mut(path).and_then(|item| item.get.as_mut()) else {
-            continue;
+/// The simple-rest `filter` object: the same filters as query parameters, as JSON.
+fn filter_object_schema(spec: &ResourceSpec) -> Value {
+    let mut properties = serde_json::Map::new();
+    for field in spec.filters.iter().flat_map(|group| group.iter()) {
+        let schema = value_schema(field.ty);
+        let any_of = json!({"oneOf": [schema.clone(), {"type": "array", "items": schema, "maxItems": 100}]});
+        properties.insert(field.name.to_owned(), any_of);
+    }
+    json!({"type": "object", "properties": properties, "additionalProperties": false})
+}
+
+fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
+    let fields = one_of(spec.fields);
+    let sorts = one_of(spec.sorts);
+    let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for param in params.iter_mut() {
+        let pattern = match param["name"].as_str() {
+            Some("sort") => format!("^(-?{sorts}(,-?{sorts})*|\\[\"{sorts}\",\"(ASC|DESC|asc|desc)\"\\])?$"),
+            Some("_sort") => list_pattern(&sorts, true),
+            Some("_order") => list_pattern("(asc|desc|ASC|DESC)", true),
+            Some("include") => list_pattern(&one_of(spec.includes), true),
+            Some("fields") => list_pattern(&format!("(id|{})", &fields[1..fields.len() - 1]), true),
+            Some("range") => "^(\\[[0-9]+,[0-9]+\\])?$".to_owned(),
+            Some("filter") => {
+                param.as_object_mut().map(|p| p.remove("schema"));
+                param["content"] = json!({"application/json": {"schema": filter_object_schema(spec)}});
+                continue;
+            }
+            _ => continue,
         };
-        let parameters = operation.parameters.get_or_insert_with(Vec::new);
-        for field in spec.filters.iter().flat_map(|group| group.iter()) {
-            parameters.push(filter_parameter(field.name, field));
-            for alias in field.aliases {
-                parameters.push(filter_parameter(alias, field));
-            }
+        param["schema"] = json!({"type": "string", "pattern": pattern});
+    }
+    if spec.includes.is_empty() {
+        params.retain(|p| p["name"] != "include");
+    }
+    if !spec.searchable {
+        params.retain(|p| p["name"] != "q");
+    }
+    for field in spec.filters.iter().flat_map(|group| group.iter()) {
+        params.extend(filter_params(field));
+    }
+    if spec.filter_field("published_at").is_some() {
+        for (name, relation) in [("published_after", "after"), ("published_before", "before")] {
+            params.push(query_param(name, format!("Published {relation} this instant."), or_empty(value_schema(FieldType::Timestamp))));
         }
-        if spec.filter_field("published_at").is_some() {
-            for (name, field) in [("published_after", "published_at >"), ("published_before", "published_at <")] {
-                parameters.push(
-                    ParameterBuilder::new()
-                        .name(name)
-                        .parameter_in(ParameterIn::Query)
-                        .required(Required::False)
-                        .description(Some(format!("Only items with {field} this instant (RFC 3339 or YYYY-MM-DD).")))
-                        .schema(Some(schema_for(FieldType::Timestamp)))
-                        .build(),
-                );
-            }
+    }
+    operation["description"] = json!(format!(
+        "Sortable by: {}. Embeddable with `include`: {}. Selectable with `fields`: {}. An empty parameter counts as absent.",
+        spec.sorts.join(", "),
+        if spec.includes.is_empty() { "nothing".to_owned() } else { spec.includes.join(", ") },
+        spec.fields.join(", ")
+    ));
+}
+
+fn complete_item_operation(operation: &mut Value, spec: &ResourceSpec) {
+    let fields = one_of(spec.fields);
+    let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for param in params.iter_mut() {
+        let pattern = match param["name"].as_str() {
+            Some("include") => list_pattern(&one_of(spec.includes), true),
+            Some("fields") => list_pattern(&format!("(id|{})", &fields[1..fields.len() - 1]), true),
+            _ => continue,
+        };
+        param["schema"] = json!({"type": "string", "pattern": pattern});
+    }
+}
+
+/// The complete OpenAPI document.
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    for (path, spec) in collections() {
+        if let Some(operation) = doc.pointer_mut(&format!("/paths/{}/get", path.replace('/', "~1"))) {
+            complete_list_operation(operation, spec);
         }
-        let includes = if spec.includes.is_empty() { "none".to_owned() } else { spec.includes.join(", ") };
-        operation.description = Some(format!(
-            "Sortable by: {}. Embeddable with `include`: {includes}. Selectable with `fields`: {}.",
-            spec.sorts.join(", "),
-            spec.fields.join(", ")
-        ));
+        let item = format!("{path}/{{id_or_slug}}");
+        if let Some(operation) = doc.pointer_mut(&format!("/paths/{}/get", item.replace('/', "~1"))) {
+            complete_item_operation(operation, spec);
+        }
     }
     doc
 }
 
-/// The OpenAPI document as pretty JSON, as served and as kept in `docs/openapi.json`.
-pub fn document_json() -> String {
-    document().to_pretty_json().unwrap_or_default()
+/// The document as pretty JSON, built once: what `/openapi.json` serves and `docs/openapi.json` holds.
+pub fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| serde_json::to_string_pretty(&document()).unwrap_or_default())
 }

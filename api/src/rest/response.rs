@@ -114,14 +114,18 @@ fn link_header(req: &HttpRequest, state: &AppState, parsed: &ParsedList, total: 
             PageStyle::Offset => vec![("limit", limit.to_string()), ("offset", page_offset.to_string())],
             PageStyle::Cursor => vec![("limit", limit.to_string()), ("cursor", encode_cursor(page_offset))],
             PageStyle::StartEnd => vec![("_start", page_offset.to_string()), ("_end", (page_offset + limit).to_string())],
-            PageStyle::PageLimit => vec![("_page", (page_offset / limit + 1).to_string()), ("_limit", limit.to_string())],
-            PageStyle::Range => vec![("range", format!("[{},{}]", page_offset, page_offset + limit - 1))],
+            PageStyle::PageLimit => vec![("_page", (page_offset / limit.max(1) + 1).to_string()), ("_limit", limit.to_string())],
+            PageStyle::Range => vec![("range", format!("[{},{}]", page_offset, (page_offset + limit).saturating_sub(1)))],
         };
         let mut pairs: Vec<(&str, &str)> = kept.clone();
         pairs.extend(window.iter().map(|(k, v)| (*k, v.as_str())));
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         format!("<{base}?{query}>")
     };
+    if limit == 0 {
+        // A count-only request has no pages to point to.
+        return format!("{}; rel=\"first\"", url_for(0));
+    }
     let last_offset = if total == 0 { 0 } else { (total - 1) / limit * limit };
     let mut links = vec![format!("{}; rel=\"first\"", url_for(0))];
     if offset > 0 {

@@ -48,6 +48,14 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(body)
 }
 
+/// The OpenAPI 3.1 document.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(crate::rest::openapi::document_json())
+}
+
 /// `/docs` → `/docs/`, where the bundled Swagger UI lives.
 pub async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
