@@ -19,6 +19,24 @@ pub enum AppError {
     /// The request body is well-formed but its content is not acceptable.
     #[error("the request has invalid fields")]
     Validation { errors: FieldErrors },
+    /// No credentials, or credentials that are not valid (any more).
+    #[error("authentication required: missing or invalid credentials")]
+    Unauthenticated,
+    /// Valid credentials without the permission.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// Login refused: the same answer for an unknown email and a wrong password.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// The write was based on a version that is no longer current.
+    #[error("version {expected} is not current; the item is at version {current}")]
+    VersionConflict { expected: i32, current: i32 },
+    /// A state change that the current state does not allow, or a uniqueness clash.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// Too many attempts; retry after the given seconds.
+    #[error("too many attempts; retry in {retry_after} seconds")]
+    TooManyRequests { retry_after: u64 },
     /// No such resource, or the caller may not know it exists.
     #[error("{resource} not found")]
     NotFound { resource: &'static str },
@@ -63,6 +81,13 @@ pub struct Problem {
 }
 
 impl AppError {
+    /// A 422 naming one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.into()]);
+        AppError::Validation { errors }
+    }
+
     /// A 400 with a stable code and a message for the client.
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         AppError::BadRequest { code, detail: detail.into() }
@@ -73,6 +98,12 @@ impl AppError {
         match self {
             AppError::BadRequest { code, .. } => code,
             AppError::Validation { .. } => "validation_failed",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::VersionConflict { .. } => "version_conflict",
+            AppError::Conflict { code, .. } => code,
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::PayloadTooLarge { .. } => "payload_too_large",
@@ -125,6 +156,11 @@ impl ResponseError for AppError {
         match self {
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::VersionConflict { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -137,9 +173,17 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
             tracing::error!(error = ?self, "request failed");
         }
-        HttpResponse::build(self.status_code())
-            .content_type("application/problem+json")
-            .insert_header(("Cache-Control", "no-store"))
-            .body(serde_json::to_string(&self.problem()).unwrap_or_default())
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type("application/problem+json").insert_header(("Cache-Control", "no-store"));
+        match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials => {
+                response.insert_header(("WWW-Authenticate", "Bearer realm=\"ou\""));
+            }
+            AppError::TooManyRequests { retry_after } => {
+                response.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }

@@ -1,5 +1,6 @@
 //! Organizing Upgrade content API: configuration, HTTP app, REST adapter, policy and services.
 
+pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod domain;

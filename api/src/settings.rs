@@ -18,6 +18,14 @@ const KEYS: &[&str] = &[
     "log",
     "max_body_bytes",
     "workers",
+    "jwt_secret",
+    "jwt_issuer",
+    "jwt_audience",
+    "access_token_seconds",
+    "refresh_token_days",
+    "admin_email",
+    "admin_password",
+    "login_attempts_per_minute",
 ];
 
 /// The server's configuration, validated once at start.
@@ -42,6 +50,22 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// HS256 signing secret (at least 32 bytes); empty means one generated and kept in `data_dir`.
+    pub jwt_secret: String,
+    /// `iss` of access tokens.
+    pub jwt_issuer: String,
+    /// `aud` of access tokens.
+    pub jwt_audience: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_seconds: u32,
+    /// Lifetime of refresh tokens, in days.
+    pub refresh_token_days: u32,
+    /// Email of the admin created on first start.
+    pub admin_email: String,
+    /// Password of that admin; empty means one is generated and printed once.
+    pub admin_password: String,
+    /// Failed logins allowed per minute, per account and per client address.
+    pub login_attempts_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -56,6 +80,14 @@ impl Default for Settings {
             log: "info".into(),
             max_body_bytes: 1024 * 1024,
             workers: 0,
+            jwt_secret: String::new(),
+            jwt_issuer: "organizing-upgrade".into(),
+            jwt_audience: "organizing-upgrade-api".into(),
+            access_token_seconds: 900,
+            refresh_token_days: 30,
+            admin_email: "admin@example.org".into(),
+            admin_password: String::new(),
+            login_attempts_per_minute: 10,
         }
     }
 }
@@ -113,6 +145,27 @@ impl Settings {
             return Err(SettingsError::Invalid {
                 key: "public_url",
                 message: "must be an http:// or https:// URL".into(),
+            });
+        }
+        if !self.jwt_secret.is_empty() && self.jwt_secret.len() < 32 {
+            return Err(SettingsError::Invalid { key: "jwt_secret", message: "must be at least 32 bytes".into() });
+        }
+        if !(60..=86_400).contains(&self.access_token_seconds) {
+            return Err(SettingsError::Invalid { key: "access_token_seconds", message: "must be between 60 and 86400".into() });
+        }
+        if !(1..=365).contains(&self.refresh_token_days) {
+            return Err(SettingsError::Invalid { key: "refresh_token_days", message: "must be between 1 and 365".into() });
+        }
+        if self.login_attempts_per_minute == 0 {
+            return Err(SettingsError::Invalid { key: "login_attempts_per_minute", message: "must be at least 1".into() });
+        }
+        if !self.admin_email.contains('@') {
+            return Err(SettingsError::Invalid { key: "admin_email", message: "must be an email address".into() });
+        }
+        if !self.admin_password.is_empty() && crate::auth::password::weakness(&self.admin_password).is_some() {
+            return Err(SettingsError::Invalid {
+                key: "admin_password",
+                message: format!("must be at least {} characters", crate::auth::password::MIN_LENGTH),
             });
         }
         if self.max_body_bytes < 1024 {

@@ -15,7 +15,10 @@ use tracing_actix_web::TracingLogger;
 use migration::{Migrator, MigratorTrait};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::tokens::TokenKeys;
 use crate::db::{DbStats, connect};
+use crate::services::{roles, users};
 use crate::rest::{self, system};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -85,18 +88,65 @@ pub fn build_app(
         .default_service(web::to(system::not_found))
 }
 
+/// The access-token secret: the configured one, or one generated once and kept in `data_dir`.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if !settings.jwt_secret.is_empty() {
+        return Ok(settings.jwt_secret.as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    if !settings.database_url.is_empty() && !settings.database_url.starts_with("sqlite:") {
+        tracing::warn!("OU_JWT_SECRET is not set: a secret is generated for this node only; several nodes need one shared secret");
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create {}", settings.data_dir.display()))?;
+    let secret = crate::auth::secrets::random_token(48)?;
+    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}
+
 /// A bound, migrated server ready to run.
 pub struct Application {
     server: Server,
     addr: SocketAddr,
     state: AppState,
+    generated_admin_password: Option<String>,
 }
 
 impl Application {
     /// Opens the database, migrates it and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let (db, db_stats) = open_database(&settings).await?;
-        let state = AppState { db, settings: Arc::new(settings), db_stats, started_at: Instant::now() };
+        roles::ensure_defaults(&db).await.context("seeding the default roles failed")?;
+        let generated_admin_password = users::bootstrap_admin(&db, &settings.admin_email, &settings.admin_password)
+            .await
+            .context("creating the first admin failed")?;
+        let keys = TokenKeys::new(
+            &jwt_secret(&settings)?,
+            &settings.jwt_issuer,
+            &settings.jwt_audience,
+            chrono::Duration::seconds(i64::from(settings.access_token_seconds)),
+        );
+        let throttle = Arc::new(LoginThrottle::new(settings.login_attempts_per_minute));
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now() };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;
@@ -110,7 +160,12 @@ impl Application {
             .context("cannot start the HTTP server")?
             .shutdown_timeout(10)
             .run();
-        Ok(Application { server, addr, state })
+        Ok(Application { server, addr, state, generated_admin_password })
+    }
+
+    /// The first admin's password, when this start created the admin and generated it.
+    pub fn generated_admin_password(&self) -> Option<&str> {
+        self.generated_admin_password.as_deref()
     }
 
     /// The address actually bound.

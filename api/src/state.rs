@@ -4,16 +4,22 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::tokens::TokenKeys;
 use crate::db::DbStats;
 use crate::settings::Settings;
 
-/// What every request can reach: the database pool, settings and counters.
+/// What every request can reach: the database pool, settings, keys and counters.
 #[derive(Clone)]
 pub struct AppState {
     /// The connection pool.
     pub db: DatabaseConnection,
     /// Validated settings.
     pub settings: Arc<Settings>,
+    /// Access-token signing keys.
+    pub keys: TokenKeys,
+    /// Failed-login counters, shared by all workers of this process.
+    pub throttle: Arc<LoginThrottle>,
     /// SQL statement counters.
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.

@@ -57,7 +57,7 @@ async fn malformed_requests_get_problem_documents(app: TestApp) {
     let over = app.get("/api/v1/essays?limit=1000").await.json();
     assert!(over["detail"].as_str().unwrap().contains("100"), "the error names the maximum");
 
-    let range = app.get_with("/api/v1/essays", &[("Range", "essays=10-2")]).await;
+    let range = app.get_with("/api/v1/essays", &[("Range", "essays=0-500")]).await;
     range.assert_problem(400);
     // Range units other than the collection's are ignored, as HTTP asks.
     let bytes = app.get_with("/api/v1/essays", &[("Range", "bytes=0-10")]).await;

@@ -1,21 +1,56 @@
-//! The permission policy: who is calling, and which rows they may read.
+//! The permission policy: who is calling, what they may do, and which rows they may read.
 //!
 //! Every read path (lists, single gets, embeds, relation filters, counts) takes its conditions
-//! from here, so a rule is written once and no path can reveal more than another.
+//! from here and every write asks [`authorize`], so a rule is written once and no path can
+//! reveal or change more than another.
+
+mod vocabulary;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Query};
 use sea_orm::ColumnTrait;
+use uuid::Uuid;
 
-use entity::{content_item, editor};
+use entity::{content_author, content_item, content_sector, editor};
 
-use crate::domain::ContentStatus;
+pub use vocabulary::{Action, Resource, Scope, default_roles};
+
+use crate::auth::api_keys::ApiKeyScope;
+use crate::domain::{ContentKind, ContentStatus};
+use crate::error::AppError;
+
+/// A signed-in user as the policy sees them, loaded fresh on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPrincipal {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    /// The role's grants.
+    pub grants: Vec<(Resource, Action, Scope)>,
+    /// Sectors a sector-scoped grant covers; empty means all.
+    pub sector_ids: Vec<Uuid>,
+    /// The user's public editor profile, if any.
+    pub editor_id: Option<Uuid>,
+}
 
 /// Who is making a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     /// No credentials: published content and public profiles only.
     Anonymous,
+    /// A frontend API key.
+    ApiKey { id: Uuid, scope: ApiKeyScope },
+    /// A signed-in user.
+    User(Box<UserPrincipal>),
+}
+
+/// What the policy needs to know about one content item to decide on a write.
+#[derive(Debug, Clone)]
+pub struct ItemFacts {
+    pub created_by: Option<Uuid>,
+    pub author_ids: Vec<Uuid>,
+    pub sector_ids: Vec<Uuid>,
+    pub status: ContentStatus,
 }
 
 impl Principal {
@@ -23,21 +58,153 @@ impl Principal {
     pub fn is_public(&self) -> bool {
         matches!(self, Principal::Anonymous)
     }
+
+    /// The user, when a user is calling.
+    pub fn user(&self) -> Option<&UserPrincipal> {
+        match self {
+            Principal::User(user) => Some(user),
+            _ => None,
+        }
+    }
+
+    /// The broadest scope this caller holds for an action on a resource.
+    pub fn scope(&self, resource: Resource, action: Action) -> Option<Scope> {
+        let user = self.user()?;
+        user.grants
+            .iter()
+            .filter(|(r, a, _)| *r == resource && *a == action)
+            .map(|(_, _, s)| *s)
+            .max_by_key(|s| match s {
+                Scope::Own => 0,
+                Scope::Sector => 1,
+                Scope::All => 2,
+            })
+    }
 }
 
-/// Which content rows a caller may read, as a condition on `content_items`.
-pub fn content_visibility(principal: &Principal, now: DateTime<Utc>) -> Condition {
+/// Refuses callers without credentials (401) and callers without the grant (403).
+pub fn require(principal: &Principal, resource: Resource, action: Action) -> Result<Scope, AppError> {
     match principal {
-        Principal::Anonymous => Condition::all()
-            .add(content_item::Column::Status.eq(ContentStatus::Published.as_str()))
-            .add(content_item::Column::DeletedAt.is_null())
-            .add(content_item::Column::PublishedAt.lte(now)),
+        Principal::Anonymous => Err(AppError::Unauthenticated),
+        Principal::ApiKey { .. } => Err(AppError::Forbidden),
+        Principal::User(_) => principal.scope(resource, action).ok_or(AppError::Forbidden),
+    }
+}
+
+/// Whether a scope covers an item for this user.
+fn covers(user: &UserPrincipal, scope: Scope, item: &ItemFacts) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Sector => {
+            user.sector_ids.is_empty()
+                || item.sector_ids.is_empty()
+                || item.sector_ids.iter().any(|s| user.sector_ids.contains(s))
+        }
+        Scope::Own => {
+            item.created_by == Some(user.id) || user.editor_id.is_some_and(|e| item.author_ids.contains(&e))
+        }
+    }
+}
+
+/// Decides a write on a content item: 401 without credentials, 403 when not allowed.
+///
+/// An `own` grant covers only drafts for editing and deleting: authors hand their work over
+/// when they submit it.
+pub fn authorize(principal: &Principal, kind: ContentKind, action: Action, item: &ItemFacts) -> Result<(), AppError> {
+    let resource = Resource::for_kind(kind);
+    let scope = require(principal, resource, action)?;
+    let Some(user) = principal.user() else {
+        return Err(AppError::Forbidden);
+    };
+    let draft_only = scope == Scope::Own && matches!(action, Action::Update | Action::Delete);
+    if covers(user, scope, item) && !(draft_only && item.status != ContentStatus::Draft) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Published, not trashed, and due: what everyone may read.
+fn public_content(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(content_item::Column::Status.eq(ContentStatus::Published.as_str()))
+        .add(content_item::Column::DeletedAt.is_null())
+        .add(content_item::Column::PublishedAt.lte(now))
+}
+
+/// Items in the user's sectors, or in no sector at all.
+fn in_user_sectors(user: &UserPrincipal) -> Condition {
+    if user.sector_ids.is_empty() {
+        return Condition::all();
+    }
+    let linked = Query::select().column(content_sector::Column::ContentId).from(content_sector::Entity).take();
+    Condition::any()
+        .add(
+            content_item::Column::Id.in_subquery(
+                Query::select()
+                    .column(content_sector::Column::ContentId)
+                    .from(content_sector::Entity)
+                    .and_where(content_sector::Column::SectorId.is_in(user.sector_ids.iter().copied()))
+                    .take(),
+            ),
+        )
+        .add(content_item::Column::Id.not_in_subquery(linked))
+}
+
+/// Items the user created or is an author of.
+fn owned_by(user: &UserPrincipal) -> Condition {
+    let mut owned = Condition::any().add(content_item::Column::CreatedBy.eq(user.id));
+    if let Some(editor_id) = user.editor_id {
+        owned = owned.add(
+            content_item::Column::Id.in_subquery(
+                Query::select()
+                    .column(content_author::Column::ContentId)
+                    .from(content_author::Entity)
+                    .and_where(content_author::Column::EditorId.eq(editor_id))
+                    .take(),
+            ),
+        );
+    }
+    owned
+}
+
+/// Which content rows of one kind a caller may read, as a condition on `content_items`.
+fn kind_visibility(principal: &Principal, kind: ContentKind, now: DateTime<Utc>) -> Condition {
+    let not_trashed = || Condition::all().add(content_item::Column::DeletedAt.is_null());
+    match principal {
+        Principal::Anonymous | Principal::ApiKey { scope: ApiKeyScope::Content, .. } => public_content(now),
+        Principal::ApiKey { scope: ApiKeyScope::Preview, .. } => not_trashed(),
+        Principal::User(user) => match principal.scope(Resource::for_kind(kind), Action::Read) {
+            None => public_content(now),
+            Some(Scope::All) => not_trashed(),
+            Some(Scope::Sector) => Condition::any()
+                .add(public_content(now))
+                .add(not_trashed().add(in_user_sectors(user))),
+            Some(Scope::Own) => Condition::any().add(public_content(now)).add(not_trashed().add(owned_by(user))),
+        },
+    }
+}
+
+/// Which content rows a caller may read (of one kind, or of every kind).
+pub fn content_visibility(principal: &Principal, kind: Option<ContentKind>, now: DateTime<Utc>) -> Condition {
+    match kind {
+        Some(kind) => Condition::all()
+            .add(content_item::Column::Kind.eq(kind.as_str()))
+            .add(kind_visibility(principal, kind, now)),
+        None => ContentKind::ALL.into_iter().fold(Condition::any(), |any, kind| {
+            any.add(
+                Condition::all()
+                    .add(content_item::Column::Kind.eq(kind.as_str()))
+                    .add(kind_visibility(principal, kind, now)),
+            )
+        }),
     }
 }
 
 /// Which editor profiles a caller may read, as a condition on `editors`.
 pub fn editor_visibility(principal: &Principal) -> Condition {
-    match principal {
-        Principal::Anonymous => Condition::all().add(editor::Column::Visible.eq(true)),
+    if principal.scope(Resource::Editors, Action::Update).is_some() {
+        return Condition::all();
     }
+    Condition::all().add(editor::Column::Visible.eq(true))
 }

@@ -1,21 +1,64 @@
-//! The `Caller` extractor: who is making the request, as the policy sees them.
+//! The `Caller` extractor: resolves the request's credentials into a principal, once per request.
 
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::policy::Principal;
+use crate::services::sessions;
+use crate::state::AppState;
 
-/// The authenticated principal of a request (anonymous until credentials are presented).
-pub struct Caller(pub Principal);
+/// Who is calling: anonymous without credentials; a 401 for credentials that are not valid.
+pub struct Caller {
+    /// The principal the policy decides for.
+    pub principal: Principal,
+    /// The session family of the access token, when a user token was presented.
+    pub family: Option<Uuid>,
+}
+
+/// `Authorization: Bearer …` or `X-Api-Key: …`.
+fn credential(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| AppError::Unauthenticated)?;
+        let (scheme, token) = value.trim().split_once(' ').ok_or(AppError::Unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(AppError::Unauthenticated);
+        }
+        return Ok(Some(token.trim().to_owned()));
+    }
+    match req.headers().get("x-api-key") {
+        Some(value) => Ok(Some(value.to_str().map_err(|_| AppError::Unauthenticated)?.to_owned())),
+        None => Ok(None),
+    }
+}
 
 impl FromRequest for Caller {
     type Error = AppError;
-    type Future = Ready<Result<Caller, AppError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Caller, AppError>>>>;
 
-    fn from_request(_req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(Ok(Caller(Principal::Anonymous)))
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let credential = credential(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+            let credential = credential?;
+            let authenticated = sessions::authenticate(&state.db, &state.keys, credential.as_deref()).await?;
+            Ok(Caller { principal: authenticated.principal, family: authenticated.family })
+        })
+    }
+}
+
+impl Caller {
+    /// The signed-in user's id and session family, or a 401.
+    pub fn session(&self) -> Result<(Uuid, Uuid), AppError> {
+        match (self.principal.user(), self.family) {
+            (Some(user), Some(family)) => Ok((user.id, family)),
+            _ => Err(AppError::Unauthenticated),
+        }
     }
 }

@@ -48,11 +48,11 @@ fn present_blog(item: &BlogRecord, embeds: &BlogEmbeds, include: &[&str], fields
               (status = 400, description = "Bad list parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_blogs(req: HttpRequest, state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let parsed = parse_list(req.query_string(), range_header(&req), &BLOG_SPEC)?;
-    let (page, embeds) = blogs::list(&state.db, &caller.0, &parsed.query).await?;
+    let (page, embeds) = blogs::list(&state.db, &caller.principal, &parsed.query).await?;
     let items = page.items.iter()
         .map(|b| present_blog(b, &embeds, &parsed.query.include, parsed.query.fields.as_deref()))
         .collect::<Result<Vec<_>, _>>()?;
-    response::list(&req, &state, &caller.0, BLOG_SPEC.name, &parsed, page.total, items)
+    response::list(&req, &state, &caller.principal, BLOG_SPEC.name, &parsed, page.total, items)
 }
 
 /// Gets a blog by id or slug.
@@ -65,9 +65,9 @@ pub async fn list_blogs(req: HttpRequest, state: web::Data<AppState>, caller: Ca
               (status = 404, description = "No such blog", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_blog(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let params = parse_item(req.query_string(), &BLOG_SPEC)?;
-    let (item, embeds) = blogs::get(&state.db, &caller.0, &key(&path, "blog")?, &params.include).await?;
+    let (item, embeds) = blogs::get(&state.db, &caller.principal, &key(&path, "blog")?, &params.include).await?;
     let body = present_blog(&item, &embeds, &params.include, params.fields.as_deref())?;
-    response::json(&req, &state, &caller.0, &body, Vec::new())
+    response::json(&req, &state, &caller.principal, &body, Vec::new())
 }
 
 /// Lists public editor profiles.
@@ -76,11 +76,11 @@ pub async fn get_blog(req: HttpRequest, state: web::Data<AppState>, caller: Call
               (status = 400, description = "Bad list parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_editors(req: HttpRequest, state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, AppError> {
     let parsed = parse_list(req.query_string(), range_header(&req), &EDITOR_SPEC)?;
-    let (page, embeds) = editors::list(&state.db, &caller.0, &parsed.query).await?;
+    let (page, embeds) = editors::list(&state.db, &caller.principal, &parsed.query).await?;
     let items = page.items.iter()
         .map(|e| present_editor(e, &embeds, &parsed.query.include, parsed.query.fields.as_deref()))
         .collect::<Result<Vec<_>, _>>()?;
-    response::list(&req, &state, &caller.0, EDITOR_SPEC.name, &parsed, page.total, items)
+    response::list(&req, &state, &caller.principal, EDITOR_SPEC.name, &parsed, page.total, items)
 }
 
 /// Gets a public editor profile by id or slug.
@@ -93,9 +93,9 @@ pub async fn list_editors(req: HttpRequest, state: web::Data<AppState>, caller: 
               (status = 404, description = "No such public editor", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_editor(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let params = parse_item(req.query_string(), &EDITOR_SPEC)?;
-    let (item, embeds) = editors::get(&state.db, &caller.0, &key(&path, "editor")?, params.include.contains(&"sectors")).await?;
+    let (item, embeds) = editors::get(&state.db, &caller.principal, &key(&path, "editor")?, params.include.contains(&"sectors")).await?;
     let body = present_editor(&item, &embeds, &params.include, params.fields.as_deref())?;
-    response::json(&req, &state, &caller.0, &body, Vec::new())
+    response::json(&req, &state, &caller.principal, &body, Vec::new())
 }
 
 macro_rules! taxonomy_handlers {
@@ -110,7 +110,7 @@ macro_rules! taxonomy_handlers {
             let items = page.items.iter()
                 .map(|item| Ok(sparse(to_value(item)?, parsed.query.fields.as_deref())))
                 .collect::<Result<Vec<_>, AppError>>()?;
-            response::list(&req, &state, &caller.0, $spec.name, &parsed, page.total, items)
+            response::list(&req, &state, &caller.principal, $spec.name, &parsed, page.total, items)
         }
 
         #[doc = concat!("Gets one of the ", $what, " by id or slug.")]
@@ -124,7 +124,7 @@ macro_rules! taxonomy_handlers {
             let params = parse_item(req.query_string(), &$spec)?;
             let item = $get_fn(&state.db, &key(&path, $tag)?).await?;
             let body = sparse(to_value(&item)?, params.fields.as_deref());
-            response::json(&req, &state, &caller.0, &body, Vec::new())
+            response::json(&req, &state, &caller.principal, &body, Vec::new())
         }
     };
 }

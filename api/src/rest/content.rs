@@ -41,24 +41,24 @@ fn embed(map: &mut Map<String, Value>, item: &ContentRecord, embeds: &ContentEmb
 async fn list(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: Option<ContentKind>) -> Result<HttpResponse, AppError> {
     let spec = content::spec(kind);
     let parsed = parse_list(req.query_string(), range_header(&req), spec)?;
-    let (page, embeds) = content::list(&state.db, &caller.0, kind, &parsed.query).await?;
+    let (page, embeds) = content::list(&state.db, &caller.principal, kind, &parsed.query).await?;
     let ListQuery { include, fields, .. } = &parsed.query;
     let items = page
         .items
         .iter()
         .map(|item| present(item, &embeds, include, fields.as_deref()))
         .collect::<Result<Vec<_>, _>>()?;
-    response::list(&req, &state, &caller.0, spec.name, &parsed, page.total, items)
+    response::list(&req, &state, &caller.principal, spec.name, &parsed, page.total, items)
 }
 
 async fn get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: Option<ContentKind>, key: &str) -> Result<HttpResponse, AppError> {
     let spec = content::spec(kind);
     let params = parse_item(req.query_string(), spec)?;
     let key = IdOrSlug::parse(key).ok_or(AppError::NotFound { resource: "content item" })?;
-    match content::get(&state.db, &caller.0, kind, &key, &params.include).await? {
+    match content::get(&state.db, &caller.principal, kind, &key, &params.include).await? {
         ContentLookup::Found(item, embeds) => {
             let body = present(&item, &embeds, &params.include, params.fields.as_deref())?;
-            response::json(&req, &state, &caller.0, &body, Vec::new())
+            response::json(&req, &state, &caller.principal, &body, Vec::new())
         }
         ContentLookup::Moved { slug } => {
             let collection = kind.map_or("content", ContentKind::collection);
@@ -66,7 +66,7 @@ async fn get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind:
             if !req.query_string().is_empty() {
                 location = format!("{location}?{}", req.query_string());
             }
-            let cache = if caller.0.is_public() {
+            let cache = if caller.principal.is_public() {
                 format!("public, max-age={}", state.settings.cache_max_age)
             } else {
                 "private, no-store".to_owned()

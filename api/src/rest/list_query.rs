@@ -103,7 +103,7 @@ pub fn parse_list(
 
     for (key, value) in &params {
         // An empty parameter is an absent one (cleared inputs in admin UIs send `sort=` and the like).
-        if value.trim().is_empty() && !is_text_filter(key, spec) {
+        if value.trim().is_empty() && is_known(key, spec) && !is_text_filter(key, spec) {
             continue;
         }
         match key.as_str() {
@@ -178,6 +178,7 @@ pub fn parse_item(query_string: &str, spec: &ResourceSpec) -> Result<ItemParams,
     let mut item = ItemParams::default();
     for (key, value) in &params {
         match key.as_str() {
+            "include" | "fields" if value.trim().is_empty() => {}
             "include" => item.include = parse_names(value, spec.includes, "include")?,
             "fields" => item.fields = Some(parse_names(value, spec.fields, "fields")?),
             other => {
@@ -189,6 +190,12 @@ pub fn parse_item(query_string: &str, spec: &ResourceSpec) -> Result<ItemParams,
         }
     }
     Ok(item)
+}
+
+/// Whether `key` is a parameter or a filter this resource knows.
+fn is_known(key: &str, spec: &ResourceSpec) -> bool {
+    const PARAMS: &[&str] = &["limit", "offset", "cursor", "_start", "_end", "_page", "_limit", "range", "sort", "_sort", "_order", "include", "fields", "q", "filter"];
+    PARAMS.contains(&key) || split_operator(key, spec).is_some_and(|(field, op)| spec.filter_field(field).is_some_and(|f| op.applies_to(f.ty)))
 }
 
 /// Whether `key` is a free-text filter, where an empty value is a real value (matches empty text).
@@ -249,7 +256,7 @@ fn apply_window(
         let style = if w.cursor.is_some() { PageStyle::Cursor } else { PageStyle::Offset };
         (w.cursor.or(w.offset).unwrap_or(0), limit, style)
     } else if let Some((first, last)) = range_header.map(|h| parse_range_header(h, spec)).transpose()?.flatten() {
-        (first, check_limit(last - first + 1, "the `Range` header")?, PageStyle::Range)
+        (first, check_limit((last + 1).saturating_sub(first), "the `Range` header")?, PageStyle::Range)
     } else {
         (0, query.limit, PageStyle::Offset)
     };
@@ -279,9 +286,6 @@ fn parse_range_header(header: &str, spec: &ResourceSpec) -> Result<Option<(u64, 
     let (first, last) = span.split_once('-').ok_or_else(invalid)?;
     let first = parse_u64("Range", first).map_err(|_| invalid())?;
     let last = parse_u64("Range", last).map_err(|_| invalid())?;
-    if last < first {
-        return Err(invalid());
-    }
     Ok(Some((first, last)))
 }
 
@@ -588,6 +592,8 @@ mod tests {
             "sort=password",
             "sort=title;drop table",
             "nope=1",
+            "nope=",
+            "status_like=",
             "status=deleted",
             "id=not-a-uuid",
             "sector=Not%20A%20Slug",

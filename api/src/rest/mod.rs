@@ -1,5 +1,8 @@
 //! The REST adapter (`/api/v1`): thin handlers over the services, and the OpenAPI document.
 
+pub mod admin;
+pub mod auth;
+pub mod body;
 pub mod caller;
 pub mod catalog;
 pub mod content;
@@ -37,7 +40,13 @@ use crate::error::{AppError, problem_response};
         catalog::list_tags, catalog::get_tag,
         catalog::list_questions, catalog::get_question,
         system::healthz, system::readyz, system::metrics,
+        auth::login, auth::refresh, auth::logout, auth::logout_all, auth::me, auth::change_password,
+        admin::list_users, admin::get_user, admin::create_user, admin::update_user, admin::delete_user,
+        admin::list_roles, admin::get_role, admin::create_role, admin::update_role, admin::delete_role,
+        admin::list_api_keys, admin::get_api_key, admin::create_api_key, admin::revoke_api_key,
+        admin::list_audit_log,
     ),
+    modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem, crate::domain::ContentKind)),
     tags(
         (name = "essays", description = "Feature essays"),
@@ -48,9 +57,32 @@ use crate::error::{AppError, problem_response};
         (name = "blogs"), (name = "editors", description = "Public team profiles"),
         (name = "sectors"), (name = "tags"), (name = "questions", description = "The key questions"),
         (name = "system", description = "Health, readiness and metrics"),
+        (name = "auth", description = "Sign in, tokens, the caller's account"),
+        (name = "users"), (name = "roles"), (name = "api-keys"), (name = "audit-log"),
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the two ways to authenticate: a bearer token (JWT or API key) and `X-Api-Key`.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from /api/v1/auth/login, or an API key"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+    }
+}
 
 /// A path that answers GET (and HEAD) only; other methods get a 405 problem with `Allow`.
 pub fn read_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
@@ -78,6 +110,8 @@ where
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .configure(auth::configure)
+            .configure(admin::configure)
             .configure(content::configure)
             .configure(catalog::configure),
     );

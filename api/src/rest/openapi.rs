@@ -96,8 +96,14 @@ fn filter_object_schema(spec: &ResourceSpec) -> Value {
     let mut properties = serde_json::Map::new();
     for field in spec.filters.iter().flat_map(|group| group.iter()) {
         let schema = value_schema(field.ty);
-        let any_of = json!({"oneOf": [schema.clone(), {"type": "array", "items": schema, "maxItems": 100}]});
-        properties.insert(field.name.to_owned(), any_of);
+        let any_of = json!({"anyOf": [schema.clone(), {"type": "array", "items": schema, "maxItems": 100}, {"type": "null"}]});
+        for name in std::iter::once(&field.name).chain(field.aliases) {
+            properties.insert((*name).to_owned(), any_of.clone());
+            for op in operators(field.ty) {
+                let op_schema = if *op == "like" { json!({"type": "string", "maxLength": 500}) } else { value_schema(field.ty) };
+                properties.insert(format!("{name}_{op}"), op_schema);
+            }
+        }
     }
     json!({"type": "object", "properties": properties, "additionalProperties": false})
 }

@@ -157,3 +157,16 @@ pub fn to_value(record: &impl serde::Serialize) -> Result<Value, AppError> {
 pub fn range_header(req: &HttpRequest) -> Option<&str> {
     req.headers().get(header::RANGE).and_then(|v| v.to_str().ok())
 }
+
+/// Answers a write with the stored record (201 with `Location` when `created_at` names a path).
+pub fn written(status: actix_web::http::StatusCode, record: &impl serde::Serialize, location: Option<String>) -> Result<HttpResponse, AppError> {
+    let bytes = serde_json::to_vec(record).map_err(|e| AppError::Internal(e.into()))?;
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::ETAG, etag_for(&bytes)));
+    if let Some(location) = location {
+        response.insert_header((header::LOCATION, location));
+    }
+    Ok(response.content_type("application/json").body(bytes))
+}

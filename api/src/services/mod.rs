@@ -1,11 +1,16 @@
 //! Domain services, one module per aggregate: queries, visibility, validation, transactions.
 
+pub mod api_keys;
+pub mod audit;
 pub mod blogs;
 pub mod content;
 pub mod editors;
 pub mod query;
+pub mod roles;
 pub mod seed;
+pub mod sessions;
 pub mod taxonomy;
+pub mod users;
 
 use std::collections::HashMap;
 

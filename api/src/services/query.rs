@@ -162,3 +162,12 @@ where
     };
     Ok(select.one(db).await?)
 }
+
+/// Finds one row by primary key.
+pub async fn find_one_by_id<E, D>(db: &D, id: E::Column, value: uuid::Uuid) -> Result<Option<E::Model>, AppError>
+where
+    E: EntityTrait,
+    D: ConnectionTrait,
+{
+    Ok(E::find().filter(id.eq(value)).one(db).await?)
+}

@@ -185,11 +185,7 @@ where
 
 /// The rows of one kind (or all kinds) the caller may read.
 fn visible(principal: &Principal, kind: Option<ContentKind>) -> Select<content_item::Entity> {
-    let select = content_item::Entity::find().filter(content_visibility(principal, Utc::now()));
-    match kind {
-        Some(kind) => select.filter(content_item::Column::Kind.eq(kind.as_str())),
-        None => select,
-    }
+    content_item::Entity::find().filter(content_visibility(principal, kind, Utc::now()))
 }
 
 /// Lists the content the caller may read.

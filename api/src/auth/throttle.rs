@@ -1,0 +1,81 @@
+//! Login throttling: failed attempts per key (account, client address) in a sliding minute.
+//!
+//! One instance per process, shared by all workers; several nodes each keep their own count.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Counts recent failures per key.
+#[derive(Debug)]
+pub struct LoginThrottle {
+    limit: usize,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginThrottle {
+    /// Allows `limit` failures per key per minute.
+    pub fn new(limit: u32) -> LoginThrottle {
+        LoginThrottle { limit: limit as usize, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// `Err(seconds)` when any key is over its limit.
+    pub fn check(&self, keys: &[String]) -> Result<(), u64> {
+        let now = Instant::now();
+        let Ok(mut failures) = self.failures.lock() else {
+            return Ok(());
+        };
+        let mut wait = 0;
+        for key in keys {
+            if let Some(times) = failures.get_mut(key) {
+                times.retain(|t| now.duration_since(*t) < WINDOW);
+                if times.len() >= self.limit {
+                    let oldest = times.first().copied().unwrap_or(now);
+                    wait = wait.max(WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1));
+                }
+            }
+        }
+        if wait > 0 { Err(wait) } else { Ok(()) }
+    }
+
+    /// Records a failure against every key.
+    pub fn fail(&self, keys: &[String]) {
+        let now = Instant::now();
+        if let Ok(mut failures) = self.failures.lock() {
+            if failures.len() > 100_000 {
+                failures.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < WINDOW));
+            }
+            for key in keys {
+                failures.entry(key.clone()).or_default().push(now);
+            }
+        }
+    }
+
+    /// Forgets the failures of a key (after a successful login).
+    pub fn clear(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_after_the_limit() {
+        let throttle = LoginThrottle::new(2);
+        let keys = vec!["acct:a".to_owned(), "ip:1".to_owned()];
+        assert!(throttle.check(&keys).is_ok());
+        throttle.fail(&keys);
+        throttle.fail(&keys);
+        assert!(throttle.check(&keys).unwrap_err() >= 1);
+        assert!(throttle.check(&["acct:b".to_owned()]).is_ok());
+        throttle.clear("acct:a");
+        assert!(throttle.check(&["acct:a".to_owned()]).is_ok());
+        assert!(throttle.check(&["ip:1".to_owned()]).is_err());
+    }
+}
