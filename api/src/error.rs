@@ -187,3 +187,29 @@ impl ResponseError for AppError {
         response.body(serde_json::to_string(&self.problem()).unwrap_or_default())
     }
 }
+
+/// Reads a JSON value into `T`, naming the offending field on failure.
+pub fn decode_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let field = match message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `")) {
+            Some(rest) => {
+                let name = rest.split('`').next().unwrap_or_default();
+                if path == "." { name.to_owned() } else { format!("{path}.{name}") }
+            }
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        let message = if message.starts_with("unknown field") {
+            "is not a known field".to_owned()
+        } else if message.starts_with("missing field") {
+            "is required".to_owned()
+        } else {
+            message
+        };
+        let mut errors = FieldErrors::new();
+        errors.insert(field, vec![message]);
+        AppError::Validation { errors }
+    })
+}

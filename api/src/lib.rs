@@ -5,6 +5,7 @@ pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod etag;
 pub mod listing;
 pub mod policy;
 pub mod rendering;

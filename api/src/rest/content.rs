@@ -8,7 +8,11 @@ use crate::domain::{ContentKind, IdOrSlug};
 use crate::error::{AppError, Problem};
 use crate::listing::ListQuery;
 use crate::rest::caller::Caller;
-use crate::rest::read_only;
+use crate::rest::{body, read_only, with_methods};
+use crate::rest::response::written;
+use crate::services::content::{ContentInput, Precondition, Transition};
+use actix_web::http::StatusCode;
+use uuid::Uuid;
 use crate::rest::list_query::{ListParams, parse_item, parse_list};
 use crate::rest::response::{self, range_header, sparse, to_value};
 use crate::services::content::{self, ContentEmbeds, ContentLookup, ContentRecord};
@@ -79,6 +83,95 @@ async fn get(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind:
     }
 }
 
+fn item_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::try_parse(raw).map_err(|_| AppError::NotFound { resource: "content item" })
+}
+
+fn if_match(req: &HttpRequest) -> Option<String> {
+    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+fn item_location(kind: ContentKind, record: &ContentRecord) -> String {
+    format!("/api/v1/{}/{}", kind.collection(), record.id)
+}
+
+async fn create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    let (input, _) = content::input_from_json(body::parse_object(&req, &bytes)?, None)?;
+    let record = content::create(&state.db, &caller.principal, kind, input).await?;
+    written(StatusCode::CREATED, &record, Some(item_location(kind, &record)))
+}
+
+async fn replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    let id = item_id(id)?;
+    let (input, version) = content::input_from_json(body::parse_object(&req, &bytes)?, Some(id))?;
+    let precondition = Precondition { if_match: if_match(&req), version };
+    let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
+    written(StatusCode::OK, &record, None)
+}
+
+async fn patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    let id = item_id(id)?;
+    let patch = Value::Object(body::parse_object(&req, &bytes)?);
+    let current = content::current(&state.db, &caller.principal, kind, id).await?;
+    let mut merged = Value::Object(content::writable_json(&current)?);
+    if let Value::Object(map) = &mut merged {
+        // The version to check is the one the client sent, not the stored one.
+        map.remove("version");
+    }
+    content::merge_patch(&mut merged, &patch);
+    let Value::Object(object) = merged else {
+        return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
+    };
+    let (input, version) = content::input_from_json(object, Some(id))?;
+    let precondition = Precondition { if_match: if_match(&req), version };
+    let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
+    written(StatusCode::OK, &record, None)
+}
+
+#[derive(serde::Deserialize)]
+struct DeleteParams {
+    #[serde(default)]
+    purge: bool,
+}
+
+async fn delete(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str) -> Result<HttpResponse, AppError> {
+    let id = item_id(id)?;
+    // The body, if any, is ignored: admin UIs send text/plain or JSON bodies with DELETE.
+    let params: DeleteParams = serde_urlencoded::from_str(req.query_string())
+        .map_err(|_| AppError::bad_request("unknown_parameter", "DELETE accepts only `purge=true`"))?;
+    let record = if params.purge {
+        content::purge(&state.db, &caller.principal, kind, id).await?
+    } else {
+        content::trash(&state.db, &caller.principal, kind, id, Precondition { if_match: if_match(&req), version: None }).await?
+    };
+    written(StatusCode::OK, &record, None)
+}
+
+/// The body of a workflow action: all optional.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    /// When to publish (`schedule` only).
+    #[serde(default)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The version the client last saw.
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+async fn act(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, action: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    let id = item_id(id)?;
+    let input: ActionInput = if bytes.iter().all(u8::is_ascii_whitespace) { ActionInput::default() } else { body::parse(&req, &bytes)? };
+    let record = if action == "restore" {
+        content::restore(&state.db, &caller.principal, kind, id).await?
+    } else {
+        let transition = Transition::parse(action).ok_or(AppError::RouteNotFound { path: req.path().to_owned() })?;
+        let precondition = Precondition { if_match: if_match(&req), version: input.version };
+        content::transition(&state.db, &caller.principal, kind, id, transition, input.at, precondition).await?
+    };
+    written(StatusCode::OK, &record, None)
+}
+
 macro_rules! content_handlers {
     ($list:ident, $get:ident, $kind:expr, $list_path:literal, $get_path:literal, $tag:literal, $what:literal) => {
         #[doc = concat!("Lists ", $what, ".")]
@@ -112,22 +205,96 @@ macro_rules! content_handlers {
     };
 }
 
+macro_rules! content_write_handlers {
+    ($create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident, $kind:expr, $list_path:literal, $item_path:literal, $action_path:literal, $tag:literal) => {
+        #[doc = concat!("Creates a draft in ", $tag, ".")]
+        #[utoipa::path(post, path = $list_path, tag = $tag, request_body = ContentInput, security(("bearer" = [])),
+            responses((status = 201, description = "Created (a draft)", body = ContentRecord),
+                      (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+                      (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+                      (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+            create(req, state, caller, $kind, bytes).await
+        }
+
+        #[doc = concat!("Replaces an item in ", $tag, " (send `If-Match` or `version`).")]
+        #[utoipa::path(put, path = $item_path, tag = $tag, request_body = ContentInput, security(("bearer" = [])),
+            params(("id" = uuid::Uuid, Path, description = "Item id")),
+            responses((status = 200, description = "Stored", body = ContentRecord),
+                      (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+                      (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json"),
+                      (status = 412, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+                      (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+            replace(req, state, caller, $kind, &path, bytes).await
+        }
+
+        #[doc = concat!("Merges changes into an item in ", $tag, " (RFC 7396).")]
+        #[utoipa::path(patch, path = $item_path, tag = $tag, request_body(content = Object, content_type = "application/merge-patch+json"), security(("bearer" = [])),
+            params(("id" = uuid::Uuid, Path, description = "Item id")),
+            responses((status = 200, description = "Stored", body = ContentRecord),
+                      (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json"),
+                      (status = 412, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+                      (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+            patch(req, state, caller, $kind, &path, bytes).await
+        }
+
+        #[doc = concat!("Moves an item in ", $tag, " to the trash (`?purge=true` deletes a trashed item for good).")]
+        #[utoipa::path(delete, path = $item_path, tag = $tag, security(("bearer" = [])),
+            params(("id" = uuid::Uuid, Path, description = "Item id"), ("purge" = Option<bool>, Query, description = "Delete a trashed item for good")),
+            responses((status = 200, description = "The trashed (or purged) item", body = ContentRecord),
+                      (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+                      (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $delete(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+            delete(req, state, caller, $kind, &path).await
+        }
+
+        #[doc = concat!("Workflow action on an item in ", $tag, ": submit, publish, schedule, unpublish, archive, restore.")]
+        #[utoipa::path(post, path = $action_path, tag = $tag, request_body(content = ActionInput, description = "Optional; `at` for schedule"), security(("bearer" = [])),
+            params(("id" = uuid::Uuid, Path, description = "Item id"),
+                   ("action" = String, Path, description = "submit, publish, schedule, unpublish, archive or restore")),
+            responses((status = 200, description = "The item after the action", body = ContentRecord),
+                      (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+                      (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json"),
+                      (status = 409, description = "Not possible from the current state", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $act(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+            let (id, action) = path.into_inner();
+            act(req, state, caller, $kind, &id, &action, bytes).await
+        }
+    };
+}
+
+content_write_handlers!(create_essay, replace_essay, patch_essay, delete_essay, act_on_essay, ContentKind::Essay, "/api/v1/essays", "/api/v1/essays/{id}", "/api/v1/essays/{id}/{action}", "essays");
+content_write_handlers!(create_analysis, replace_analysis, patch_analysis, delete_analysis, act_on_analysis, ContentKind::StrategyAnalysis, "/api/v1/analyses", "/api/v1/analyses/{id}", "/api/v1/analyses/{id}/{action}", "analyses");
+content_write_handlers!(create_blog_post, replace_blog_post, patch_blog_post, delete_blog_post, act_on_blog_post, ContentKind::BlogPost, "/api/v1/blog-posts", "/api/v1/blog-posts/{id}", "/api/v1/blog-posts/{id}/{action}", "blog-posts");
+content_write_handlers!(create_news_link, replace_news_link, patch_news_link, delete_news_link, act_on_news_link, ContentKind::NewsLink, "/api/v1/news-links", "/api/v1/news-links/{id}", "/api/v1/news-links/{id}/{action}", "news-links");
+
 content_handlers!(list_essays, get_essay, Some(ContentKind::Essay), "/api/v1/essays", "/api/v1/essays/{id_or_slug}", "essays", "essays");
 content_handlers!(list_analyses, get_analysis, Some(ContentKind::StrategyAnalysis), "/api/v1/analyses", "/api/v1/analyses/{id_or_slug}", "analyses", "strategy analyses");
 content_handlers!(list_blog_posts, get_blog_post, Some(ContentKind::BlogPost), "/api/v1/blog-posts", "/api/v1/blog-posts/{id_or_slug}", "blog-posts", "blog posts");
 content_handlers!(list_news_links, get_news_link, Some(ContentKind::NewsLink), "/api/v1/news-links", "/api/v1/news-links/{id_or_slug}", "news-links", "news links");
 content_handlers!(list_content, get_content, None, "/api/v1/content", "/api/v1/content/{id_or_slug}", "content", "content items of every kind");
 
+macro_rules! writable_routes {
+    ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident) => {
+        $cfg.service(with_methods(read_only($base, $list), "GET, HEAD, POST, OPTIONS").route(web::post().to($create)))
+            .service(
+                with_methods(read_only(concat!($base, "/{id_or_slug}"), $get), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
+                    .route(web::put().to($replace))
+                    .route(web::patch().to($patch))
+                    .route(web::delete().to($delete)),
+            )
+            .service(web::resource(concat!($base, "/{id}/{action}")).route(web::post().to($act)));
+    };
+}
+
 /// Registers the content routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(read_only("/essays", list_essays))
-        .service(read_only("/essays/{id_or_slug}", get_essay))
-        .service(read_only("/analyses", list_analyses))
-        .service(read_only("/analyses/{id_or_slug}", get_analysis))
-        .service(read_only("/blog-posts", list_blog_posts))
-        .service(read_only("/blog-posts/{id_or_slug}", get_blog_post))
-        .service(read_only("/news-links", list_news_links))
-        .service(read_only("/news-links/{id_or_slug}", get_news_link))
-        .service(read_only("/content", list_content))
+    writable_routes!(cfg, "/essays", list_essays, get_essay, create_essay, replace_essay, patch_essay, delete_essay, act_on_essay);
+    writable_routes!(cfg, "/analyses", list_analyses, get_analysis, create_analysis, replace_analysis, patch_analysis, delete_analysis, act_on_analysis);
+    writable_routes!(cfg, "/blog-posts", list_blog_posts, get_blog_post, create_blog_post, replace_blog_post, patch_blog_post, delete_blog_post, act_on_blog_post);
+    writable_routes!(cfg, "/news-links", list_news_links, get_news_link, create_news_link, replace_news_link, patch_news_link, delete_news_link, act_on_news_link);
+    cfg.service(read_only("/content", list_content))
         .service(read_only("/content/{id_or_slug}", get_content));
 }

@@ -34,6 +34,10 @@ use crate::error::{AppError, problem_response};
         content::list_blog_posts, content::get_blog_post,
         content::list_news_links, content::get_news_link,
         content::list_content, content::get_content,
+        content::create_essay, content::replace_essay, content::patch_essay, content::delete_essay, content::act_on_essay,
+        content::create_analysis, content::replace_analysis, content::patch_analysis, content::delete_analysis, content::act_on_analysis,
+        content::create_blog_post, content::replace_blog_post, content::patch_blog_post, content::delete_blog_post, content::act_on_blog_post,
+        content::create_news_link, content::replace_news_link, content::patch_news_link, content::delete_news_link, content::act_on_news_link,
         catalog::list_blogs, catalog::get_blog,
         catalog::list_editors, catalog::get_editor,
         catalog::list_sectors, catalog::get_sector,
@@ -91,17 +95,18 @@ where
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
-        .route(web::method(actix_web::http::Method::OPTIONS).to(|| async {
-            actix_web::HttpResponse::NoContent()
-                .insert_header((header::ALLOW, "GET, HEAD, OPTIONS"))
-                .finish()
+    with_methods(web::resource(path).route(web::get().to(handler.clone())).route(web::head().to(handler)), "GET, HEAD, OPTIONS")
+}
+
+/// Adds `OPTIONS` and a 405 problem naming `allow` to a resource (add its routes after this).
+pub fn with_methods(resource: actix_web::Resource, allow: &'static str) -> actix_web::Resource {
+    resource
+        .route(web::method(actix_web::http::Method::OPTIONS).to(move || async move {
+            actix_web::HttpResponse::NoContent().insert_header((header::ALLOW, allow)).finish()
         }))
-        .default_service(web::to(|| async {
+        .default_service(web::to(move || async move {
             let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
-            response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD, OPTIONS"));
+            response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
             response
         }))
 }

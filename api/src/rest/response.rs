@@ -3,26 +3,20 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::Value;
-use xxhash_rust::xxh3::xxh3_128;
 
 use crate::error::AppError;
 use crate::policy::Principal;
 use crate::rest::list_query::{PAGE_PARAMS, PageStyle, ParsedList, encode_cursor};
 use crate::state::AppState;
 
-/// A strong ETag over the exact response bytes.
-fn etag_for(body: &[u8]) -> String {
-    format!("\"{:032x}\"", xxh3_128(body))
-}
+use crate::etag::of_bytes as etag_for;
 
 /// Whether an `If-None-Match` header matches the ETag (weak comparison, as RFC 9110 asks for GET).
 fn matches_if_none_match(req: &HttpRequest, etag: &str) -> bool {
-    let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    value.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
-    })
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|value| crate::etag::matches(value, etag))
 }
 
 fn cache_control(state: &AppState, principal: &Principal) -> String {

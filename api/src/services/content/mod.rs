@@ -23,8 +23,13 @@ use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
 
 mod insert;
 mod spec;
+mod write;
 
 pub use insert::{NewContent, insert};
+pub use write::{
+    ContentInput, Precondition, Transition, create, current, input_from_json, merge_patch, purge, restore, transition,
+    trash, update, writable_json,
+};
 pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
 /// A content item of any kind, as the API shows it.
