@@ -45,12 +45,47 @@ enum Command {
     },
     /// Load the demo publication (idempotent).
     SeedDemo,
+    /// Manage user accounts.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Write the OpenAPI document.
     ExportSchema {
         /// Where to write it.
         #[arg(long, default_value = "docs/openapi.json")]
         openapi: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Create an account; the password is read from stdin, or generated and printed.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// admin, editor, author, news_collector, or a custom role.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a password (every session of the account ends).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account (every session ends at once).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// List accounts.
+    List,
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -120,6 +155,7 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
             println!("demo publication: {} rows created, {} already present", report.created, report.kept);
             Ok(())
         }
+        Command::Users { action } => users(settings, action).await,
         Command::ExportSchema { openapi } => {
             if let Some(dir) = openapi.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -132,8 +168,71 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
     }
 }
 
+/// The password from stdin, or a generated one (printed once by the caller).
+fn password_input(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("cannot read the password from stdin")?;
+        Ok((line.trim_end_matches(['\n', '\r']).to_owned(), false))
+    } else {
+        Ok((api::auth::secrets::random_token(18)?, true))
+    }
+}
+
+async fn users(settings: Settings, action: UsersAction) -> anyhow::Result<()> {
+    let (db, _) = open_database(&settings).await?;
+    api::services::roles::ensure_defaults(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let explain = |e: api::error::AppError| match e {
+        api::error::AppError::Validation { errors } => anyhow::anyhow!(
+            "{}",
+            errors.iter().map(|(field, messages)| format!("{field}: {}", messages.join(", "))).collect::<Vec<_>>().join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    };
+    match action {
+        UsersAction::Create { email, role, password_stdin } => {
+            let (password, generated) = password_input(password_stdin)?;
+            let input = api::services::users::UserInput {
+                email: email.clone(),
+                password: Some(password.clone()),
+                role,
+                disabled: false,
+                sector_ids: Vec::new(),
+                editor_id: None,
+            };
+            api::services::users::create_account(&db, &input).await.map_err(explain)?;
+            println!("created {email}");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UsersAction::SetPassword { email, password_stdin } => {
+            let (password, generated) = password_input(password_stdin)?;
+            api::services::users::set_password(&db, &email, &password).await.map_err(explain)?;
+            println!("password set for {email}");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UsersAction::Disable { email } => {
+            api::services::users::disable(&db, &email).await.map_err(explain)?;
+            println!("disabled {email}");
+        }
+        UsersAction::List => {
+            for user in api::services::users::all(&db).await.map_err(explain)? {
+                println!("{:<40} {:<16} {}", user.email, user.role, if user.disabled { "disabled" } else { "active" });
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
+    if let Some(password) = app.generated_admin_password() {
+        println!("created the first admin {} with password: {password}", app.state().settings.admin_email);
+        println!("(shown once; change it with `ou users set-password --email …`)");
+    }
     if demo {
         api::services::seed::seed_demo(&app.state().db).await.context("loading the demo publication failed")?;
     }

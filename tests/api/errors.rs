@@ -64,11 +64,15 @@ async fn malformed_requests_get_problem_documents(app: TestApp) {
     assert_eq!(bytes.status, 200);
     assert_eq!(app.get("/api/v1/essays?q=").await.status, 200, "an empty search is no search");
 
-    for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::PATCH, reqwest::Method::DELETE] {
+    for method in [reqwest::Method::PUT, reqwest::Method::PATCH, reqwest::Method::DELETE] {
         let reply = app.request(method.clone(), "/api/v1/essays", Some("{}")).await;
         assert_eq!(reply.assert_problem(405), "method_not_allowed", "{method}");
         assert!(reply.header("allow").unwrap().contains("GET"));
     }
+    let reply = app.request(reqwest::Method::POST, "/api/v1/content", Some("{}")).await;
+    assert_eq!(reply.assert_problem(405), "method_not_allowed");
+    let anonymous_write = app.request(reqwest::Method::POST, "/api/v1/essays", Some("{}")).await;
+    assert_eq!(anonymous_write.assert_problem(401), "unauthenticated");
     let options = app.request(reqwest::Method::OPTIONS, "/api/v1/essays", None).await;
     assert_eq!(options.status, 204);
     assert!(options.header("allow").unwrap().contains("GET"));

@@ -21,8 +21,13 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
-    _dir: Option<tempfile::TempDir>,
+    /// The data directory (holds the generated token secret).
+    pub dir: tempfile::TempDir,
 }
+
+/// The first admin every test app starts with.
+pub const ADMIN_EMAIL: &str = "admin@organizingupgrade.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// A response read whole: status, headers and body.
 #[derive(Debug)]
@@ -81,19 +86,19 @@ fn postgres_url_with_database(base: &str, database: &str) -> String {
 impl TestApp {
     /// Starts the app on `backend`; `None` when PostgreSQL is not configured for tests.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let tmp = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             workers: 1,
             log: "warn".into(),
+            data_dir: tmp.path().to_path_buf(),
+            admin_email: ADMIN_EMAIL.into(),
+            admin_password: ADMIN_PASSWORD.into(),
             ..Settings::default()
         };
-        let mut dir = None;
         match backend {
             Backend::Sqlite => {
-                let tmp = tempfile::tempdir().expect("temp dir");
                 settings.database_url = format!("sqlite://{}", tmp.path().join("ou.db").display());
-                settings.data_dir = tmp.path().to_path_buf();
-                dir = Some(tmp);
             }
             Backend::Postgres => {
                 let base = std::env::var("OU_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
@@ -112,7 +117,7 @@ impl TestApp {
             address,
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             db,
-            _dir: dir,
+            dir: tmp,
         })
     }
 
@@ -134,11 +139,68 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<&str>) -> Reply {
+        self.send(method, path, None, body, &[]).await
+    }
+
+    /// Sends a request with an optional bearer token, JSON body and extra headers.
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&str>, headers: &[(&str, &str)]) -> Reply {
         let mut request = self.client.request(method, format!("{}{}", self.address, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_owned());
         }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         Self::read(request.send().await.expect("request sent")).await
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, Some(token), None, &[]).await
+    }
+
+    /// POST JSON with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(token), Some(&body.to_string()), &[]).await
+    }
+
+    /// Signs in; returns the whole token answer.
+    pub async fn login_pair(&self, email: &str, password: &str) -> Value {
+        let reply = self
+            .send(reqwest::Method::POST, "/api/v1/auth/login", None, Some(&serde_json::json!({"email": email, "password": password}).to_string()), &[])
+            .await;
+        assert_eq!(reply.status, 200, "login {email}: {}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }
+
+    /// Signs in; returns the access token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        self.login_pair(email, password).await["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The admin's access token.
+    pub async fn admin(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Creates an account with a role (and sectors, and an editor profile) through the API;
+    /// returns its id and an access token.
+    pub async fn user(&self, role: &str, sector_ids: &[String], editor_id: Option<&str>) -> (String, String) {
+        let email = format!("{role}-{}@organizingupgrade.test", uuid::Uuid::now_v7().simple());
+        let password = "a-long-enough-password";
+        let admin = self.admin().await;
+        let created = self
+            .post_as(
+                &admin,
+                "/api/v1/users",
+                &serde_json::json!({"email": email, "password": password, "role": role, "sector_ids": sector_ids, "editor_id": editor_id}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+        (created.json()["id"].as_str().unwrap().to_owned(), self.login(&email, password).await)
     }
 
     async fn read(response: reqwest::Response) -> Reply {

@@ -8,6 +8,7 @@ use crate::domain::{ContentKind, IdOrSlug};
 use crate::error::{AppError, Problem};
 use crate::listing::ListQuery;
 use crate::rest::caller::Caller;
+use crate::policy::{Action, Resource, require};
 use crate::rest::{body, read_only, with_methods};
 use crate::rest::response::written;
 use crate::services::content::{ContentInput, Precondition, Transition};
@@ -95,13 +96,20 @@ fn item_location(kind: ContentKind, record: &ContentRecord) -> String {
     format!("/api/v1/{}/{}", kind.collection(), record.id)
 }
 
+/// Refuses callers who may not do `action` on this kind at all, before reading their body.
+fn may(caller: &Caller, kind: ContentKind, action: Action) -> Result<(), AppError> {
+    require(&caller.principal, Resource::for_kind(kind), action).map(|_| ())
+}
+
 async fn create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    may(&caller, kind, Action::Create)?;
     let (input, _) = content::input_from_json(body::parse_object(&req, &bytes)?, None)?;
     let record = content::create(&state.db, &caller.principal, kind, input).await?;
     written(StatusCode::CREATED, &record, Some(item_location(kind, &record)))
 }
 
 async fn replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    may(&caller, kind, Action::Update)?;
     let id = item_id(id)?;
     let (input, version) = content::input_from_json(body::parse_object(&req, &bytes)?, Some(id))?;
     let precondition = Precondition { if_match: if_match(&req), version };
@@ -110,6 +118,7 @@ async fn replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, k
 }
 
 async fn patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    may(&caller, kind, Action::Update)?;
     let id = item_id(id)?;
     let patch = Value::Object(body::parse_object(&req, &bytes)?);
     let current = content::current(&state.db, &caller.principal, kind, id).await?;

@@ -40,6 +40,8 @@ pub struct EditorRecord {
     pub links: Vec<ProfileLink>,
     /// Sectors the editor is rooted in.
     pub sector_ids: Vec<Uuid>,
+    /// Whether the public sees the profile.
+    pub visible: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -68,7 +70,7 @@ pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["display_name", "slug", "team_role", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "display_name", descending: false }],
     includes: &["sectors"],
-    fields: &["slug", "display_name", "bio", "team_role", "avatar_url", "links", "sector_ids", "created_at", "updated_at"],
+    fields: &["slug", "display_name", "bio", "team_role", "avatar_url", "links", "sector_ids", "visible", "created_at", "updated_at"],
     searchable: false,
 };
 
@@ -84,6 +86,7 @@ fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> EditorRecord {
         avatar_url: m.avatar_url,
         links,
         sector_ids,
+        visible: m.visible,
         created_at: m.created_at,
         updated_at: m.updated_at,
     }

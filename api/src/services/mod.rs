@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod blogs;
+pub mod catalog_write;
 pub mod content;
 pub mod editors;
 pub mod query;
