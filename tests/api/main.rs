@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod auth;
 mod caching;
 mod cli;
 mod errors;
