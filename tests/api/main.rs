@@ -8,6 +8,7 @@ mod cli;
 mod errors;
 mod fixtures;
 mod list_dialects;
+mod permissions;
 mod public_reads;
 mod statements;
 mod system;
