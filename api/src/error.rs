@@ -196,7 +196,11 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> 
         let field = match message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("missing field `")) {
             Some(rest) => {
                 let name = rest.split('`').next().unwrap_or_default();
-                if path == "." { name.to_owned() } else { format!("{path}.{name}") }
+                if path == "." || path == name || path.ends_with(&format!(".{name}")) {
+                    if path == "." { name.to_owned() } else { path.clone() }
+                } else {
+                    format!("{path}.{name}")
+                }
             }
             None if path == "." => "body".to_owned(),
             None => path,

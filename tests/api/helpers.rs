@@ -149,7 +149,10 @@ impl TestApp {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_owned());
+            if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+                request = request.header("content-type", "application/json");
+            }
+            request = request.body(body.to_owned());
         }
         for (name, value) in headers {
             request = request.header(*name, *value);

@@ -12,3 +12,4 @@ mod permissions;
 mod public_reads;
 mod statements;
 mod system;
+mod writes;
