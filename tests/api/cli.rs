@@ -3,12 +3,27 @@
 use std::process::Command;
 
 fn ou(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    ou_with_input(dir, args, env, "")
+}
+
+fn ou_with_input(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)], input: &str) -> std::process::Output {
+    use std::io::Write;
     let mut command = Command::new(env!("CARGO_BIN_EXE_ou"));
-    command.current_dir(dir).args(args).env_remove("OU_DATABASE_URL").env("OU_LOG", "warn");
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("OU_DATABASE_URL")
+        .env_remove("OU_ADMIN_PASSWORD")
+        .env("OU_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     for (key, value) in env {
         command.env(key, value);
     }
-    command.output().expect("ou runs")
+    let mut child = command.spawn().expect("ou runs");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("stdin written");
+    child.wait_with_output().expect("ou finishes")
 }
 
 fn text(output: &std::process::Output) -> String {
@@ -69,4 +84,77 @@ fn export_schema_writes_the_openapi_document() {
     let written = std::fs::read_to_string(&out).unwrap();
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json")).unwrap();
     assert!(written == committed, "docs/openapi.json is stale: run `cargo run -- export-schema`");
+}
+
+#[test]
+fn users_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], input: &str| {
+        let output = ou_with_input(dir.path(), args, &[], input);
+        (output.status.success(), text(&output))
+    };
+    let (ok, out) = run(&["users", "create", "--email", "Maya@Example.org", "--role", "editor", "--password-stdin"], "a-long-enough-password\n");
+    assert!(ok, "{out}");
+    assert!(!out.contains("password:"), "a password from stdin is not echoed");
+    let (ok, out) = run(&["users", "create", "--email", "june@example.org", "--role", "author"], "");
+    assert!(ok, "{out}");
+    let generated = out.lines().find_map(|l| l.strip_prefix("password: ")).expect("a generated password is printed once").to_owned();
+    assert!(generated.len() >= 16);
+    let (ok, out) = run(&["users", "create", "--email", "maya@example.org", "--role", "editor", "--password-stdin"], "another-long-password\n");
+    assert!(!ok && out.contains("email"), "emails are unique whatever their case: {out}");
+    let (ok, out) = run(&["users", "create", "--email", "x@example.org", "--role", "emperor", "--password-stdin"], "a-long-enough-password\n");
+    assert!(!ok && out.contains("role"), "{out}");
+    let (ok, out) = run(&["users", "create", "--email", "y@example.org", "--role", "author", "--password-stdin"], "short\n");
+    assert!(!ok && out.contains("password"), "{out}");
+    let (ok, _) = run(&["users", "set-password", "--email", "june@example.org", "--password-stdin"], "a-brand-new-password\n");
+    assert!(ok);
+    let (ok, _) = run(&["users", "disable", "--email", "june@example.org"], "");
+    assert!(ok);
+    let (ok, out) = run(&["users", "list"], "");
+    assert!(ok);
+    assert!(out.lines().any(|l| l.starts_with("Maya@Example.org") && l.contains("editor") && l.contains("active")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("june@example.org") && l.contains("disabled")), "{out}");
+    assert!(!out.contains("argon2"));
+}
+
+#[tokio::test]
+async fn first_start_creates_an_admin_with_a_password_shown_once() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ou"))
+        .current_dir(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("OU_DATABASE_URL")
+        .env_remove("OU_ADMIN_PASSWORD")
+        .env("OU_ADMIN_EMAIL", "first@example.org")
+        .env("OU_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("ou serve starts");
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = std::thread::spawn(move || {
+        BufReader::new(stdout).lines().map_while(Result::ok).take_while(|l| !l.trim_start().starts_with("OpenAPI")).collect()
+    })
+    .join()
+    .unwrap();
+    let password = lines
+        .iter()
+        .find_map(|l| l.split("password: ").nth(1))
+        .expect("the generated password is printed")
+        .trim()
+        .to_owned();
+    let address = lines.iter().find_map(|l| l.split("listening on ").nth(1)).expect("the address is printed").trim().to_owned();
+    let login = reqwest::Client::new()
+        .post(format!("http://{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "first@example.org", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    child.kill().ok();
+    child.wait().ok();
+    assert!(dir.path().join("data/jwt_secret").exists(), "the token secret is kept in the data directory");
+    // A second start creates no admin and prints no password.
+    let second = ou(dir.path(), &["users", "list"], &[]);
+    assert_eq!(text(&second).lines().count(), 1);
 }
