@@ -185,6 +185,23 @@ impl Slug {
     }
 }
 
+/// Whether a text looks like an email address (`local@domain.tld`, no spaces, at most 320 bytes).
+pub fn is_email(email: &str) -> bool {
+    let email = email.trim();
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && email.len() <= 320
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
 /// How a resource is addressed in a path: by UUID or by slug.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdOrSlug {

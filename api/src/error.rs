@@ -29,8 +29,14 @@ pub enum AppError {
     #[error("invalid email or password")]
     InvalidCredentials,
     /// The write was based on a version that is no longer current.
-    #[error("version {expected} is not current; the item is at version {current}")]
-    VersionConflict { expected: i32, current: i32 },
+    #[error("{}", match expected {
+        Some(expected) => format!("version {expected} is not current; the item is at version {current}"),
+        None => format!("the item changed since the ETag you sent; it is at version {current}"),
+    })]
+    VersionConflict { expected: Option<i32>, current: i32 },
+    /// A write that must say which version it is based on, and did not.
+    #[error("send If-Match with the item's ETag, or the `version` you last saw")]
+    PreconditionRequired,
     /// A state change that the current state does not allow, or a uniqueness clash.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
@@ -102,6 +108,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::VersionConflict { .. } => "version_conflict",
+            AppError::PreconditionRequired => "precondition_required",
             AppError::Conflict { code, .. } => code,
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "not_found",
@@ -159,6 +166,7 @@ impl ResponseError for AppError {
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::VersionConflict { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,

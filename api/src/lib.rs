@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod etag;
+pub mod jobs;
 pub mod listing;
 pub mod policy;
 pub mod rendering;

@@ -26,6 +26,8 @@ const KEYS: &[&str] = &[
     "admin_email",
     "admin_password",
     "login_attempts_per_minute",
+    "require_preconditions",
+    "scheduler_interval_seconds",
 ];
 
 /// The server's configuration, validated once at start.
@@ -66,6 +68,10 @@ pub struct Settings {
     pub admin_password: String,
     /// Failed logins allowed per minute, per account and per client address.
     pub login_attempts_per_minute: u32,
+    /// Whether updates and workflow actions must carry `If-Match` or `version` (428 otherwise).
+    pub require_preconditions: bool,
+    /// How often the scheduler publishes due items, in seconds; 0 turns it off on this node.
+    pub scheduler_interval_seconds: u32,
 }
 
 impl Default for Settings {
@@ -88,6 +94,8 @@ impl Default for Settings {
             admin_email: "admin@example.org".into(),
             admin_password: String::new(),
             login_attempts_per_minute: 10,
+            require_preconditions: true,
+            scheduler_interval_seconds: 5,
         }
     }
 }
@@ -159,14 +167,11 @@ impl Settings {
         if self.login_attempts_per_minute == 0 {
             return Err(SettingsError::Invalid { key: "login_attempts_per_minute", message: "must be at least 1".into() });
         }
-        if !self.admin_email.contains('@') {
-            return Err(SettingsError::Invalid { key: "admin_email", message: "must be an email address".into() });
+        if !crate::domain::is_email(&self.admin_email) {
+            return Err(SettingsError::Invalid { key: "admin_email", message: "must be an email address like admin@example.org".into() });
         }
-        if !self.admin_password.is_empty() && crate::auth::password::weakness(&self.admin_password).is_some() {
-            return Err(SettingsError::Invalid {
-                key: "admin_password",
-                message: format!("must be at least {} characters", crate::auth::password::MIN_LENGTH),
-            });
+        if let Some(problem) = (!self.admin_password.is_empty()).then(|| crate::auth::password::weakness(&self.admin_password)).flatten() {
+            return Err(SettingsError::Invalid { key: "admin_password", message: problem });
         }
         if self.max_body_bytes < 1024 {
             return Err(SettingsError::Invalid {

@@ -146,6 +146,9 @@ impl Application {
             chrono::Duration::seconds(i64::from(settings.access_token_seconds)),
         );
         let throttle = Arc::new(LoginThrottle::new(settings.login_attempts_per_minute));
+        if settings.scheduler_interval_seconds > 0 {
+            crate::jobs::scheduler::spawn(db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
+        }
         let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now() };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;

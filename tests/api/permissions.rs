@@ -72,11 +72,13 @@ async fn make_item(app: &TestApp, world: &World, kind: ContentKind, action: Acti
 async fn attempt(app: &TestApp, token: Option<&str>, kind: ContentKind, action: Action, id: Uuid) -> u16 {
     let base = format!("/api/v1/{}/{id}", kind.collection());
     let (method, path, body) = match action {
-        Action::Update => (Method::PATCH, base, Some(json!({"summary": "Changed by the matrix"}))),
+        // Pool items are fresh or untouched by refused attempts: always at version 1.
+        Action::Update => (Method::PATCH, base, Some(json!({"summary": "Changed by the matrix", "version": 1}))),
         Action::Delete => (Method::DELETE, base, None),
         Action::Purge => (Method::DELETE, format!("{base}?purge=true"), None),
-        Action::Schedule => (Method::POST, format!("{base}/schedule"), Some(json!({"at": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339()}))),
-        other => (Method::POST, format!("{base}/{}", other.as_str()), None),
+        Action::Schedule => (Method::POST, format!("{base}/schedule"), Some(json!({"at": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(), "version": 1}))),
+        Action::Restore => (Method::POST, format!("{base}/restore"), None),
+        other => (Method::POST, format!("{base}/{}", other.as_str()), Some(json!({"version": 1}))),
     };
     let body = body.map(|b| b.to_string());
     app.send(method, &path, token, body.as_deref(), &[]).await.status
@@ -256,14 +258,14 @@ async fn authors_cannot_reach_other_drafts_by_any_path(app: TestApp) {
     }
     let drafts = app.get_as(&author, "/api/v1/essays?status=draft&limit=100").await;
     assert_eq!(drafts.ids(), vec![own.json()["id"].as_str().unwrap().to_owned()], "an author reads their own drafts only");
-    let patch = app.send(Method::PATCH, &format!("/api/v1/essays/{id}"), Some(&author), Some("{\"title\":\"Mine now\"}"), &[]).await;
+    let patch = app.send(Method::PATCH, &format!("/api/v1/essays/{id}"), Some(&author), Some("{\"title\":\"Mine now\",\"version\":1}"), &[]).await;
     assert_eq!(patch.status, 404);
     assert_eq!(app.send(Method::DELETE, &format!("/api/v1/essays/{id}"), Some(&author), None, &[]).await.status, 404);
     // The owner may submit, and then may no longer edit.
     let own_id = own.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.post_as(&author, &format!("/api/v1/essays/{own_id}/submit"), &json!({})).await.status, 200);
-    assert_eq!(app.post_as(&author, &format!("/api/v1/essays/{own_id}/publish"), &json!({})).await.status, 403);
-    let late_edit = app.send(Method::PATCH, &format!("/api/v1/essays/{own_id}"), Some(&author), Some("{\"title\":\"Too late\"}"), &[]).await;
+    assert_eq!(app.post_as(&author, &format!("/api/v1/essays/{own_id}/submit"), &json!({"version": 1})).await.status, 200);
+    assert_eq!(app.post_as(&author, &format!("/api/v1/essays/{own_id}/publish"), &json!({"version": 2})).await.status, 403);
+    let late_edit = app.send(Method::PATCH, &format!("/api/v1/essays/{own_id}"), Some(&author), Some("{\"title\":\"Too late\",\"version\":2}"), &[]).await;
     assert_eq!(late_edit.status, 403, "submitted work belongs to the editors");
     // A news collector cannot touch essays; an editor of labor cannot publish climate work.
     let (_, collector) = app.user("news_collector", &[], None).await;
@@ -273,11 +275,11 @@ async fn authors_cannot_reach_other_drafts_by_any_path(app: TestApp) {
     let (_, labor_editor) = app.user("editor", &[labor.clone()], None).await;
     let climate_piece = app.post_as(&admin, "/api/v1/essays", &json!({"title": "A climate piece", "sector_ids": [climate]})).await.json();
     let labor_piece = app.post_as(&admin, "/api/v1/essays", &json!({"title": "A labor piece", "sector_ids": [labor]})).await.json();
-    let refused = app.post_as(&labor_editor, &format!("/api/v1/essays/{}/publish", climate_piece["id"].as_str().unwrap()), &json!({})).await.status;
+    let refused = app.post_as(&labor_editor, &format!("/api/v1/essays/{}/publish", climate_piece["id"].as_str().unwrap()), &json!({"version": 1})).await.status;
     assert!(matches!(refused, 403 | 404), "another sector's draft is out of reach: {refused}");
-    assert_eq!(app.post_as(&labor_editor, &format!("/api/v1/essays/{}/publish", labor_piece["id"].as_str().unwrap()), &json!({})).await.status, 200);
+    assert_eq!(app.post_as(&labor_editor, &format!("/api/v1/essays/{}/publish", labor_piece["id"].as_str().unwrap()), &json!({"version": 1})).await.status, 200);
     // …and cannot move labor work into another sector.
-    let moved = app.send(Method::PATCH, &format!("/api/v1/essays/{}", labor_piece["id"].as_str().unwrap()), Some(&labor_editor), Some(&json!({"sector_ids": [climate]}).to_string()), &[]).await;
+    let moved = app.send(Method::PATCH, &format!("/api/v1/essays/{}", labor_piece["id"].as_str().unwrap()), Some(&labor_editor), Some(&json!({"sector_ids": [climate], "version": 2}).to_string()), &[]).await;
     assert_eq!(moved.status, 403);
 }
 

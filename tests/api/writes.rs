@@ -49,7 +49,7 @@ async fn content_round_trip(app: TestApp) {
     assert_eq!(replaced.json()["slug"], "strike-wave");
 
     // PATCH merges; null removes.
-    let patched = write(&app, &admin, Method::PATCH, &format!("/api/v1/analyses/{id}"), &json!({"subtitle": null, "summary": "Updated."})).await;
+    let patched = write(&app, &admin, Method::PATCH, &format!("/api/v1/analyses/{id}"), &json!({"subtitle": null, "summary": "Updated.", "version": 2})).await;
     assert_eq!(patched.status, 200);
     let patched = patched.json();
     assert_eq!(patched["subtitle"], Value::Null);
@@ -68,15 +68,17 @@ async fn content_round_trip(app: TestApp) {
     assert_eq!(mismatched.status, 412);
 
     // Publish, then the old slug redirects; published_at is kept by later edits.
-    let published = app.post_as(&admin, &format!("/api/v1/analyses/{id}/publish"), &json!({})).await.json();
+    let unconditional = write(&app, &admin, Method::PATCH, &format!("/api/v1/analyses/{id}"), &json!({"summary": "Blind write"})).await;
+    assert_eq!(unconditional.assert_problem(428), "precondition_required", "a write must say which version it is based on");
+    let published = app.post_as(&admin, &format!("/api/v1/analyses/{id}/publish"), &json!({"version": 4})).await.json();
     let published_at = published["published_at"].clone();
     assert!(published_at.is_string());
     let old = app.get("/api/v1/analyses/where-the-strike-wave-goes-next").await;
     assert_eq!((old.status, old.header("location").unwrap()), (301, "/api/v1/analyses/strike-wave".to_owned()));
-    let edited = write(&app, &admin, Method::PATCH, &format!("/api/v1/analyses/{id}"), &json!({"summary": "After publication."})).await.json();
+    let edited = write(&app, &admin, Method::PATCH, &format!("/api/v1/analyses/{id}"), &json!({"summary": "After publication.", "version": 5})).await.json();
     assert_eq!(edited["published_at"], published_at);
     assert_eq!(app.get("/api/v1/analyses/strike-wave").await.json()["summary"], "After publication.");
-    let again = app.post_as(&admin, &format!("/api/v1/analyses/{id}/submit"), &json!({})).await;
+    let again = app.post_as(&admin, &format!("/api/v1/analyses/{id}/submit"), &json!({"version": 6})).await;
     assert_eq!(again.assert_problem(409), "invalid_transition");
     assert!(again.json()["detail"].as_str().unwrap().contains("published"));
 
@@ -166,7 +168,7 @@ async fn bad_writes_are_refused_and_change_nothing(app: TestApp) {
     let id = sneaky.json()["id"].as_str().unwrap().to_owned();
     let other = write(&app, &admin, Method::PUT, &format!("/api/v1/essays/{id}"), &json!({"id": uuid::Uuid::now_v7(), "title": "x"})).await;
     assert_eq!(other.status, 422, "a body id must match the path");
-    let schedule_past = app.post_as(&admin, &format!("/api/v1/essays/{id}/schedule"), &json!({"at": "2000-01-01T00:00:00Z"})).await;
+    let schedule_past = app.post_as(&admin, &format!("/api/v1/essays/{id}/schedule"), &json!({"at": "2000-01-01T00:00:00Z", "version": 1})).await;
     assert_eq!(schedule_past.status, 422);
     assert_eq!(app.post_as(&admin, &format!("/api/v1/essays/{id}/teleport"), &json!({})).await.status, 404);
 }

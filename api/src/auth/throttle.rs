@@ -15,10 +15,18 @@ pub struct LoginThrottle {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
 }
 
+/// How many times more failures a client address may have than one account: many people may
+/// share an address (an office, a proxy), and one of them must not lock out the rest.
+const ADDRESS_FACTOR: usize = 10;
+
 impl LoginThrottle {
-    /// Allows `limit` failures per key per minute.
+    /// Allows `limit` failures per account key per minute (`ip:` keys get ten times as many).
     pub fn new(limit: u32) -> LoginThrottle {
         LoginThrottle { limit: limit as usize, failures: Mutex::new(HashMap::new()) }
+    }
+
+    fn limit_for(&self, key: &str) -> usize {
+        if key.starts_with("ip:") { self.limit * ADDRESS_FACTOR } else { self.limit }
     }
 
     /// `Err(seconds)` when any key is over its limit.
@@ -31,7 +39,7 @@ impl LoginThrottle {
         for key in keys {
             if let Some(times) = failures.get_mut(key) {
                 times.retain(|t| now.duration_since(*t) < WINDOW);
-                if times.len() >= self.limit {
+                if times.len() >= self.limit_for(key) {
                     let oldest = times.first().copied().unwrap_or(now);
                     wait = wait.max(WINDOW.saturating_sub(now.duration_since(oldest)).as_secs().max(1));
                 }
@@ -76,6 +84,10 @@ mod tests {
         assert!(throttle.check(&["acct:b".to_owned()]).is_ok());
         throttle.clear("acct:a");
         assert!(throttle.check(&["acct:a".to_owned()]).is_ok());
+        assert!(throttle.check(&["ip:1".to_owned()]).is_ok(), "an address has more room than an account");
+        for _ in 0..18 {
+            throttle.fail(&["ip:1".to_owned()]);
+        }
         assert!(throttle.check(&["ip:1".to_owned()]).is_err());
     }
 }

@@ -42,6 +42,8 @@ pub enum Principal {
     ApiKey { id: Uuid, scope: ApiKeyScope },
     /// A signed-in user.
     User(Box<UserPrincipal>),
+    /// The server itself (background jobs, complete snapshots); never the result of a request.
+    System,
 }
 
 /// What the policy needs to know about one content item to decide on a write.
@@ -54,9 +56,9 @@ pub struct ItemFacts {
 }
 
 impl Principal {
-    /// Whether responses to this caller may be cached publicly.
+    /// Whether responses to this caller may be cached publicly (they see what everyone sees).
     pub fn is_public(&self) -> bool {
-        matches!(self, Principal::Anonymous)
+        matches!(self, Principal::Anonymous | Principal::ApiKey { scope: ApiKeyScope::Content, .. })
     }
 
     /// The user, when a user is calling.
@@ -69,6 +71,9 @@ impl Principal {
 
     /// The broadest scope this caller holds for an action on a resource.
     pub fn scope(&self, resource: Resource, action: Action) -> Option<Scope> {
+        if matches!(self, Principal::System) {
+            return Some(Scope::All);
+        }
         let user = self.user()?;
         user.grants
             .iter()
@@ -87,7 +92,7 @@ pub fn require(principal: &Principal, resource: Resource, action: Action) -> Res
     match principal {
         Principal::Anonymous => Err(AppError::Unauthenticated),
         Principal::ApiKey { .. } => Err(AppError::Forbidden),
-        Principal::User(_) => principal.scope(resource, action).ok_or(AppError::Forbidden),
+        Principal::User(_) | Principal::System => principal.scope(resource, action).ok_or(AppError::Forbidden),
     }
 }
 
@@ -113,6 +118,9 @@ fn covers(user: &UserPrincipal, scope: Scope, item: &ItemFacts) -> bool {
 pub fn authorize(principal: &Principal, kind: ContentKind, action: Action, item: &ItemFacts) -> Result<(), AppError> {
     let resource = Resource::for_kind(kind);
     let scope = require(principal, resource, action)?;
+    if matches!(principal, Principal::System) {
+        return Ok(());
+    }
     let Some(user) = principal.user() else {
         return Err(AppError::Forbidden);
     };
@@ -173,7 +181,7 @@ fn kind_visibility(principal: &Principal, kind: ContentKind, now: DateTime<Utc>)
     let not_trashed = || Condition::all().add(content_item::Column::DeletedAt.is_null());
     match principal {
         Principal::Anonymous | Principal::ApiKey { scope: ApiKeyScope::Content, .. } => public_content(now),
-        Principal::ApiKey { scope: ApiKeyScope::Preview, .. } => not_trashed(),
+        Principal::ApiKey { scope: ApiKeyScope::Preview, .. } | Principal::System => not_trashed(),
         Principal::User(user) => match principal.scope(Resource::for_kind(kind), Action::Read) {
             None => public_content(now),
             Some(Scope::All) => not_trashed(),
@@ -199,6 +207,26 @@ pub fn content_visibility(principal: &Principal, kind: Option<ContentKind>, now:
             )
         }),
     }
+}
+
+/// Which trashed rows a caller may see: those they could restore.
+pub fn trash_visibility(principal: &Principal, kind: Option<ContentKind>) -> Condition {
+    let kinds: Vec<ContentKind> = kind.map_or_else(|| ContentKind::ALL.to_vec(), |k| vec![k]);
+    // Starts false (ids are never null), so a caller with no grant sees nothing.
+    let nothing = Condition::any().add(content_item::Column::Id.is_null());
+    kinds.into_iter().fold(nothing, |any, kind| {
+        let trashed = Condition::all()
+            .add(content_item::Column::Kind.eq(kind.as_str()))
+            .add(content_item::Column::DeletedAt.is_not_null());
+        let scoped = match (principal, principal.scope(Resource::for_kind(kind), Action::Restore)) {
+            (_, None) => return any,
+            (_, Some(Scope::All)) => trashed,
+            (Principal::User(user), Some(Scope::Sector)) => trashed.add(in_user_sectors(user)),
+            (Principal::User(user), Some(Scope::Own)) => trashed.add(owned_by(user)),
+            _ => return any,
+        };
+        any.add(scoped)
+    })
 }
 
 /// Which editor profiles a caller may read, as a condition on `editors`.

@@ -61,13 +61,39 @@ pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: C
     written(StatusCode::CREATED, &record, Some(format!("/api/v1/users/{}", record.id)))
 }
 
+/// Fields of a user record the server keeps; clients may send them back and they are ignored.
+const USER_READ_ONLY: &[&str] = &["id", "last_login_at", "created_at", "updated_at"];
+
+fn user_input(mut object: serde_json::Map<String, serde_json::Value>) -> Result<UserInput, AppError> {
+    for key in USER_READ_ONLY {
+        object.remove(*key);
+    }
+    crate::error::decode_json(serde_json::Value::Object(object))
+}
+
 /// Replaces an account.
 #[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", request_body = UserInput, security(("bearer" = [])),
     responses((status = 200, description = "Updated", body = UserRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Users, Action::Update)?;
-    let input: UserInput = body::parse(&req, &bytes)?;
+    let input = user_input(body::parse_object(&req, &bytes)?)?;
     let record = users::update(&state.db, &caller.principal, id(&path, "user")?, input).await?;
+    written(StatusCode::OK, &record, None)
+}
+
+/// Merges changes into an account (RFC 7396).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body(content = Object, content_type = "application/merge-patch+json"), security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = UserRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    require(&caller.principal, Resource::Users, Action::Update)?;
+    let user_id = id(&path, "user")?;
+    let patch = serde_json::Value::Object(body::parse_object(&req, &bytes)?);
+    let mut merged = to_value(&users::get(&state.db, &caller.principal, user_id).await?)?;
+    crate::services::content::merge_patch(&mut merged, &patch);
+    let serde_json::Value::Object(object) = merged else {
+        return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
+    };
+    let record = users::update(&state.db, &caller.principal, user_id, user_input(object)?).await?;
     written(StatusCode::OK, &record, None)
 }
 
@@ -172,7 +198,7 @@ pub async fn list_audit_log(req: HttpRequest, state: web::Data<AppState>, caller
 /// Registers the administration routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/users").route(web::get().to(list_users)).route(web::post().to(create_user)))
-        .service(web::resource("/users/{id}").route(web::get().to(get_user)).route(web::put().to(update_user)).route(web::delete().to(delete_user)))
+        .service(web::resource("/users/{id}").route(web::get().to(get_user)).route(web::put().to(update_user)).route(web::patch().to(patch_user)).route(web::delete().to(delete_user)))
         .service(web::resource("/roles").route(web::get().to(list_roles)).route(web::post().to(create_role)))
         .service(web::resource("/roles/{id}").route(web::get().to(get_role)).route(web::put().to(update_role)).route(web::delete().to(delete_role)))
         .service(web::resource("/api-keys").route(web::get().to(list_api_keys)).route(web::post().to(create_api_key)))

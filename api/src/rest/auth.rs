@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::error::{AppError, Problem};
 use crate::policy::{Action, Resource, Scope};
-use crate::rest::body;
+use crate::rest::{body, with_methods};
 use crate::rest::caller::Caller;
 use crate::rest::response::written;
 use crate::services::roles::Grant;
@@ -107,16 +107,16 @@ pub async fn me(caller: Caller) -> Result<HttpResponse, AppError> {
 pub async fn change_password(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     let (user, family) = caller.session()?;
     let change: PasswordChange = body::parse(&req, &bytes)?;
-    sessions::change_password(&state.db, user, family, &change).await?;
+    sessions::change_password(&context(&state), user, family, &change).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Registers the auth routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/auth/login", web::post().to(login))
-        .route("/auth/refresh", web::post().to(refresh))
-        .route("/auth/logout", web::post().to(logout))
-        .route("/auth/logout-all", web::post().to(logout_all))
-        .route("/me", web::get().to(me))
-        .route("/me/password", web::put().to(change_password));
+    cfg.service(with_methods(web::resource("/auth/login").route(web::post().to(login)), "POST, OPTIONS"))
+        .service(with_methods(web::resource("/auth/refresh").route(web::post().to(refresh)), "POST, OPTIONS"))
+        .service(with_methods(web::resource("/auth/logout").route(web::post().to(logout)), "POST, OPTIONS"))
+        .service(with_methods(web::resource("/auth/logout-all").route(web::post().to(logout_all)), "POST, OPTIONS"))
+        .service(with_methods(web::resource("/me").route(web::get().to(me)), "GET, OPTIONS"))
+        .service(with_methods(web::resource("/me/password").route(web::put().to(change_password)), "PUT, OPTIONS"));
 }

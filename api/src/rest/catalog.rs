@@ -7,7 +7,7 @@ use crate::domain::IdOrSlug;
 use crate::error::{AppError, Problem};
 use crate::rest::caller::Caller;
 use crate::policy::{Action, Resource, require};
-use crate::rest::{body, read_only, with_methods};
+use crate::rest::{body, readable, with_methods};
 use crate::rest::response::written;
 use crate::services::catalog_write::{self, BlogInput, CatalogKind, EditorInput, QuestionInput, SectorInput, TagInput};
 use crate::services::content;
@@ -216,12 +216,15 @@ catalog_writes!(create_question, replace_question, patch_question, delete_questi
 
 macro_rules! catalog_routes {
     ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident) => {
-        $cfg.service(with_methods(read_only($base, $list), "GET, HEAD, POST, OPTIONS").route(web::post().to($create)))
+        $cfg.service(with_methods(readable($base, $list).route(web::post().to($create)), "GET, HEAD, POST, OPTIONS"))
             .service(
-                with_methods(read_only(concat!($base, "/{id_or_slug}"), $get), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
-                    .route(web::put().to($replace))
-                    .route(web::patch().to($patch))
-                    .route(web::delete().to($delete)),
+                with_methods(
+                    readable(concat!($base, "/{id_or_slug}"), $get)
+                        .route(web::put().to($replace))
+                        .route(web::patch().to($patch))
+                        .route(web::delete().to($delete)),
+                    "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
+                ),
             );
     };
 }

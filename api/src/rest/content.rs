@@ -9,9 +9,10 @@ use crate::error::{AppError, Problem};
 use crate::listing::ListQuery;
 use crate::rest::caller::Caller;
 use crate::policy::{Action, Resource, require};
-use crate::rest::{body, read_only, with_methods};
+use crate::rest::{body, read_only, readable, with_methods};
 use crate::rest::response::written;
 use crate::services::content::{ContentInput, Precondition, Transition};
+use crate::services::revisions::{self, RevisionRecord};
 use actix_web::http::StatusCode;
 use uuid::Uuid;
 use crate::rest::list_query::{ListParams, parse_item, parse_list};
@@ -112,7 +113,7 @@ async fn replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, k
     may(&caller, kind, Action::Update)?;
     let id = item_id(id)?;
     let (input, version) = content::input_from_json(body::parse_object(&req, &bytes)?, Some(id))?;
-    let precondition = Precondition { if_match: if_match(&req), version };
+    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions };
     let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
@@ -132,12 +133,13 @@ async fn patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kin
         return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
     };
     let (input, version) = content::input_from_json(object, Some(id))?;
-    let precondition = Precondition { if_match: if_match(&req), version };
+    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions };
     let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DeleteParams {
     #[serde(default)]
     purge: bool,
@@ -151,7 +153,7 @@ async fn delete(req: HttpRequest, state: web::Data<AppState>, caller: Caller, ki
     let record = if params.purge {
         content::purge(&state.db, &caller.principal, kind, id).await?
     } else {
-        content::trash(&state.db, &caller.principal, kind, id, Precondition { if_match: if_match(&req), version: None }).await?
+        content::trash(&state.db, &caller.principal, kind, id, Precondition { if_match: if_match(&req), version: None, required: false }).await?
     };
     written(StatusCode::OK, &record, None)
 }
@@ -169,15 +171,37 @@ pub struct ActionInput {
 }
 
 async fn act(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, action: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    let transition = Transition::parse(action);
+    match (action, transition) {
+        ("restore", _) => may(&caller, kind, Action::Restore)?,
+        (_, Some(t)) => may(&caller, kind, t.action())?,
+        _ => return Err(AppError::RouteNotFound { path: req.path().to_owned() }),
+    }
     let id = item_id(id)?;
     let input: ActionInput = if bytes.iter().all(u8::is_ascii_whitespace) { ActionInput::default() } else { body::parse(&req, &bytes)? };
     let record = if action == "restore" {
         content::restore(&state.db, &caller.principal, kind, id).await?
     } else {
-        let transition = Transition::parse(action).ok_or(AppError::RouteNotFound { path: req.path().to_owned() })?;
-        let precondition = Precondition { if_match: if_match(&req), version: input.version };
+        let transition = transition.ok_or(AppError::RouteNotFound { path: req.path().to_owned() })?;
+        let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions };
         content::transition(&state.db, &caller.principal, kind, id, transition, input.at, precondition).await?
     };
+    written(StatusCode::OK, &record, None)
+}
+
+async fn revisions(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str) -> Result<HttpResponse, AppError> {
+    let list = revisions::list(&state.db, &caller.principal, kind, item_id(id)?).await?;
+    let total = list.len().to_string();
+    response::json(&req, &state, &caller.principal, &to_value(&list)?, vec![(header::HeaderName::from_static("x-total-count"), total)])
+}
+
+async fn restore_revision(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, revision: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    may(&caller, kind, Action::Restore)?;
+    let id = item_id(id)?;
+    let revision = Uuid::try_parse(revision).map_err(|_| AppError::NotFound { resource: "revision" })?;
+    let input: ActionInput = if bytes.iter().all(u8::is_ascii_whitespace) { ActionInput::default() } else { body::parse(&req, &bytes)? };
+    let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions };
+    let record = content::restore_revision(&state.db, &caller.principal, kind, id, revision, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 
@@ -215,7 +239,31 @@ macro_rules! content_handlers {
 }
 
 macro_rules! content_write_handlers {
-    ($create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident, $kind:expr, $list_path:literal, $item_path:literal, $action_path:literal, $tag:literal) => {
+    ($create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident, $revisions:ident, $restore:ident, $kind:expr,
+     $list_path:literal, $item_path:literal, $action_path:literal, $revisions_path:literal, $restore_path:literal, $tag:literal) => {
+        #[doc = concat!("The revisions of an item in ", $tag, ", oldest first.")]
+        #[utoipa::path(get, path = $revisions_path, tag = $tag, security(("bearer" = [])),
+            params(("id" = uuid::Uuid, Path, description = "Item id")),
+            responses((status = 200, description = "Revisions (without snapshots)", body = [RevisionRecord]),
+                      (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+                      (status = 404, description = "No such item", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $revisions(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+            revisions(req, state, caller, $kind, &path).await
+        }
+
+        #[doc = concat!("Makes a new version of an item in ", $tag, " from one of its revisions.")]
+        #[utoipa::path(post, path = $restore_path, tag = $tag, request_body(content = ActionInput, description = "Optional `version`"), security(("bearer" = [])),
+            params(("id" = uuid::Uuid, Path, description = "Item id"), ("revision" = uuid::Uuid, Path, description = "Revision id")),
+            responses((status = 200, description = "The item at its new version", body = ContentRecord),
+                      (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+                      (status = 404, description = "No such item or revision", body = Problem, content_type = "application/problem+json"),
+                      (status = 412, description = "Stale version", body = Problem, content_type = "application/problem+json"),
+                      (status = 428, description = "No If-Match or version", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $restore(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+            let (id, revision) = path.into_inner();
+            restore_revision(req, state, caller, $kind, &id, &revision, bytes).await
+        }
+
         #[doc = concat!("Creates a draft in ", $tag, ".")]
         #[utoipa::path(post, path = $list_path, tag = $tag, request_body = ContentInput, security(("bearer" = [])),
             responses((status = 201, description = "Created (a draft)", body = ContentRecord),
@@ -274,10 +322,10 @@ macro_rules! content_write_handlers {
     };
 }
 
-content_write_handlers!(create_essay, replace_essay, patch_essay, delete_essay, act_on_essay, ContentKind::Essay, "/api/v1/essays", "/api/v1/essays/{id}", "/api/v1/essays/{id}/{action}", "essays");
-content_write_handlers!(create_analysis, replace_analysis, patch_analysis, delete_analysis, act_on_analysis, ContentKind::StrategyAnalysis, "/api/v1/analyses", "/api/v1/analyses/{id}", "/api/v1/analyses/{id}/{action}", "analyses");
-content_write_handlers!(create_blog_post, replace_blog_post, patch_blog_post, delete_blog_post, act_on_blog_post, ContentKind::BlogPost, "/api/v1/blog-posts", "/api/v1/blog-posts/{id}", "/api/v1/blog-posts/{id}/{action}", "blog-posts");
-content_write_handlers!(create_news_link, replace_news_link, patch_news_link, delete_news_link, act_on_news_link, ContentKind::NewsLink, "/api/v1/news-links", "/api/v1/news-links/{id}", "/api/v1/news-links/{id}/{action}", "news-links");
+content_write_handlers!(create_essay, replace_essay, patch_essay, delete_essay, act_on_essay, revisions_of_essay, restore_essay_revision, ContentKind::Essay, "/api/v1/essays", "/api/v1/essays/{id}", "/api/v1/essays/{id}/{action}", "/api/v1/essays/{id}/revisions", "/api/v1/essays/{id}/revisions/{revision}/restore", "essays");
+content_write_handlers!(create_analysis, replace_analysis, patch_analysis, delete_analysis, act_on_analysis, revisions_of_analysis, restore_analysis_revision, ContentKind::StrategyAnalysis, "/api/v1/analyses", "/api/v1/analyses/{id}", "/api/v1/analyses/{id}/{action}", "/api/v1/analyses/{id}/revisions", "/api/v1/analyses/{id}/revisions/{revision}/restore", "analyses");
+content_write_handlers!(create_blog_post, replace_blog_post, patch_blog_post, delete_blog_post, act_on_blog_post, revisions_of_blog_post, restore_blog_post_revision, ContentKind::BlogPost, "/api/v1/blog-posts", "/api/v1/blog-posts/{id}", "/api/v1/blog-posts/{id}/{action}", "/api/v1/blog-posts/{id}/revisions", "/api/v1/blog-posts/{id}/revisions/{revision}/restore", "blog-posts");
+content_write_handlers!(create_news_link, replace_news_link, patch_news_link, delete_news_link, act_on_news_link, revisions_of_news_link, restore_news_link_revision, ContentKind::NewsLink, "/api/v1/news-links", "/api/v1/news-links/{id}", "/api/v1/news-links/{id}/{action}", "/api/v1/news-links/{id}/revisions", "/api/v1/news-links/{id}/revisions/{revision}/restore", "news-links");
 
 content_handlers!(list_essays, get_essay, Some(ContentKind::Essay), "/api/v1/essays", "/api/v1/essays/{id_or_slug}", "essays", "essays");
 content_handlers!(list_analyses, get_analysis, Some(ContentKind::StrategyAnalysis), "/api/v1/analyses", "/api/v1/analyses/{id_or_slug}", "analyses", "strategy analyses");
@@ -286,24 +334,29 @@ content_handlers!(list_news_links, get_news_link, Some(ContentKind::NewsLink), "
 content_handlers!(list_content, get_content, None, "/api/v1/content", "/api/v1/content/{id_or_slug}", "content", "content items of every kind");
 
 macro_rules! writable_routes {
-    ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident) => {
-        $cfg.service(with_methods(read_only($base, $list), "GET, HEAD, POST, OPTIONS").route(web::post().to($create)))
+    ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident, $revisions:ident, $restore:ident) => {
+        $cfg.service(with_methods(readable($base, $list).route(web::post().to($create)), "GET, HEAD, POST, OPTIONS"))
             .service(
-                with_methods(read_only(concat!($base, "/{id_or_slug}"), $get), "GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
-                    .route(web::put().to($replace))
-                    .route(web::patch().to($patch))
-                    .route(web::delete().to($delete)),
+                with_methods(
+                    readable(concat!($base, "/{id_or_slug}"), $get)
+                        .route(web::put().to($replace))
+                        .route(web::patch().to($patch))
+                        .route(web::delete().to($delete)),
+                    "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
+                ),
             )
+            .service(read_only(concat!($base, "/{id}/revisions"), $revisions))
+            .service(web::resource(concat!($base, "/{id}/revisions/{revision}/restore")).route(web::post().to($restore)))
             .service(web::resource(concat!($base, "/{id}/{action}")).route(web::post().to($act)));
     };
 }
 
 /// Registers the content routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    writable_routes!(cfg, "/essays", list_essays, get_essay, create_essay, replace_essay, patch_essay, delete_essay, act_on_essay);
-    writable_routes!(cfg, "/analyses", list_analyses, get_analysis, create_analysis, replace_analysis, patch_analysis, delete_analysis, act_on_analysis);
-    writable_routes!(cfg, "/blog-posts", list_blog_posts, get_blog_post, create_blog_post, replace_blog_post, patch_blog_post, delete_blog_post, act_on_blog_post);
-    writable_routes!(cfg, "/news-links", list_news_links, get_news_link, create_news_link, replace_news_link, patch_news_link, delete_news_link, act_on_news_link);
+    writable_routes!(cfg, "/essays", list_essays, get_essay, create_essay, replace_essay, patch_essay, delete_essay, act_on_essay, revisions_of_essay, restore_essay_revision);
+    writable_routes!(cfg, "/analyses", list_analyses, get_analysis, create_analysis, replace_analysis, patch_analysis, delete_analysis, act_on_analysis, revisions_of_analysis, restore_analysis_revision);
+    writable_routes!(cfg, "/blog-posts", list_blog_posts, get_blog_post, create_blog_post, replace_blog_post, patch_blog_post, delete_blog_post, act_on_blog_post, revisions_of_blog_post, restore_blog_post_revision);
+    writable_routes!(cfg, "/news-links", list_news_links, get_news_link, create_news_link, replace_news_link, patch_news_link, delete_news_link, act_on_news_link, revisions_of_news_link, restore_news_link_revision);
     cfg.service(read_only("/content", list_content))
         .service(read_only("/content/{id_or_slug}", get_content));
 }

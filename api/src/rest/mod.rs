@@ -9,6 +9,7 @@ pub mod content;
 pub mod list_query;
 pub mod openapi;
 pub mod response;
+pub mod revisions;
 pub mod system;
 
 use actix_web::body::MessageBody;
@@ -34,10 +35,10 @@ use crate::error::{AppError, problem_response};
         content::list_blog_posts, content::get_blog_post,
         content::list_news_links, content::get_news_link,
         content::list_content, content::get_content,
-        content::create_essay, content::replace_essay, content::patch_essay, content::delete_essay, content::act_on_essay,
-        content::create_analysis, content::replace_analysis, content::patch_analysis, content::delete_analysis, content::act_on_analysis,
-        content::create_blog_post, content::replace_blog_post, content::patch_blog_post, content::delete_blog_post, content::act_on_blog_post,
-        content::create_news_link, content::replace_news_link, content::patch_news_link, content::delete_news_link, content::act_on_news_link,
+        content::create_essay, content::replace_essay, content::patch_essay, content::delete_essay, content::act_on_essay, content::revisions_of_essay, content::restore_essay_revision,
+        content::create_analysis, content::replace_analysis, content::patch_analysis, content::delete_analysis, content::act_on_analysis, content::revisions_of_analysis, content::restore_analysis_revision,
+        content::create_blog_post, content::replace_blog_post, content::patch_blog_post, content::delete_blog_post, content::act_on_blog_post, content::revisions_of_blog_post, content::restore_blog_post_revision,
+        content::create_news_link, content::replace_news_link, content::patch_news_link, content::delete_news_link, content::act_on_news_link, content::revisions_of_news_link, content::restore_news_link_revision,
         catalog::list_blogs, catalog::get_blog,
         catalog::list_editors, catalog::get_editor,
         catalog::list_sectors, catalog::get_sector,
@@ -50,10 +51,11 @@ use crate::error::{AppError, problem_response};
         catalog::create_question, catalog::replace_question, catalog::patch_question, catalog::delete_question,
         system::healthz, system::readyz, system::metrics,
         auth::login, auth::refresh, auth::logout, auth::logout_all, auth::me, auth::change_password,
-        admin::list_users, admin::get_user, admin::create_user, admin::update_user, admin::delete_user,
+        admin::list_users, admin::get_user, admin::create_user, admin::update_user, admin::patch_user, admin::delete_user,
         admin::list_roles, admin::get_role, admin::create_role, admin::update_role, admin::delete_role,
         admin::list_api_keys, admin::get_api_key, admin::create_api_key, admin::revoke_api_key,
         admin::list_audit_log,
+        revisions::get_revision, revisions::diff_revision,
     ),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem, crate::domain::ContentKind)),
@@ -68,6 +70,7 @@ use crate::error::{AppError, problem_response};
         (name = "system", description = "Health, readiness and metrics"),
         (name = "auth", description = "Sign in, tokens, the caller's account"),
         (name = "users"), (name = "roles"), (name = "api-keys"), (name = "audit-log"),
+        (name = "revisions", description = "Saved versions of content items"),
     )
 )]
 pub struct ApiDoc;
@@ -100,7 +103,17 @@ where
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    with_methods(web::resource(path).route(web::get().to(handler.clone())).route(web::head().to(handler)), "GET, HEAD, OPTIONS")
+    with_methods(readable(path, handler), "GET, HEAD, OPTIONS")
+}
+
+/// A resource answering GET and HEAD with `handler`; add other routes and then [`with_methods`].
+pub fn readable<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path).route(web::get().to(handler.clone())).route(web::head().to(handler))
 }
 
 /// Adds `OPTIONS` and a 405 problem naming `allow` to a resource (add its routes after this).
@@ -122,6 +135,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::configure)
             .configure(admin::configure)
+            .configure(revisions::configure)
             .configure(content::configure)
             .configure(catalog::configure),
     );

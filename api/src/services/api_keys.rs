@@ -1,7 +1,7 @@
 //! API keys for frontends: created by admins, shown once, revocable.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -125,7 +125,7 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, input: ApiKe
     }
     let generated = generate()?;
     let at = now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name.to_owned()),
@@ -149,7 +149,7 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, input: ApiKe
 /// Revokes a key: it stops working at once and stays listed.
 pub async fn revoke(db: &DatabaseConnection, principal: &Principal, id: Uuid) -> Result<ApiKeyRecord, AppError> {
     require(principal, Resource::ApiKeys, Action::Delete)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = find(&txn, id).await?;
     let mut active = model.into_active_model();
     let at = now();

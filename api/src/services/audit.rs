@@ -47,7 +47,7 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Principal, entry: AuditEn
     let (user, key) = match actor {
         Principal::User(user) => (Some(user.id), None),
         Principal::ApiKey { id, .. } => (None, Some(*id)),
-        Principal::Anonymous => (None, None),
+        Principal::Anonymous | Principal::System => (None, None),
     };
     let at = now();
     audit_log::Entity::insert(audit_log::ActiveModel {

@@ -5,7 +5,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -164,6 +164,11 @@ where
             }
             Some(slug) => Ok(Some(slug)),
         },
+        None if except.is_some() => {
+            // An update without a slug keeps the current one (links to it keep working).
+            let current: Option<String> = E::find().filter(id_column.eq(except)).select_only().column(slug_column).into_tuple().one(db).await?;
+            Ok(current.as_deref().and_then(Slug::parse))
+        }
         None => {
             let Some(base) = Slug::from_title(name) else {
                 errors.entry("slug".into()).or_default().push("cannot be made from the name; give one".into());
@@ -201,7 +206,7 @@ async fn existing_id<E: EntityTrait>(db: &impl ConnectionTrait, id_column: E::Co
 /// Creates or replaces a sector (`key` None creates).
 pub async fn save_sector(db: &DatabaseConnection, principal: &Principal, key: Option<&IdOrSlug>, input: SectorInput) -> Result<SectorRecord, AppError> {
     require(principal, Resource::Sectors, if key.is_some() { Action::Update } else { Action::Create })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = match key {
         Some(key) => Some(existing_id::<sector::Entity>(&txn, sector::Column::Id, sector::Column::Slug, key, "sector").await?),
         None => None,
@@ -247,7 +252,7 @@ pub async fn save_sector(db: &DatabaseConnection, principal: &Principal, key: Op
 /// Creates or replaces a tag.
 pub async fn save_tag(db: &DatabaseConnection, principal: &Principal, key: Option<&IdOrSlug>, input: TagInput) -> Result<TagRecord, AppError> {
     require(principal, Resource::Tags, if key.is_some() { Action::Update } else { Action::Create })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = match key {
         Some(key) => Some(existing_id::<tag::Entity>(&txn, tag::Column::Id, tag::Column::Slug, key, "tag").await?),
         None => None,
@@ -289,7 +294,7 @@ pub async fn save_tag(db: &DatabaseConnection, principal: &Principal, key: Optio
 /// Creates or replaces a key question.
 pub async fn save_question(db: &DatabaseConnection, principal: &Principal, key: Option<&IdOrSlug>, input: QuestionInput) -> Result<QuestionRecord, AppError> {
     require(principal, Resource::Questions, if key.is_some() { Action::Update } else { Action::Create })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = match key {
         Some(key) => Some(existing_id::<key_question::Entity>(&txn, key_question::Column::Id, key_question::Column::Slug, key, "key question").await?),
         None => None,
@@ -361,7 +366,7 @@ async fn check_sectors(db: &impl ConnectionTrait, errors: &mut FieldErrors, fiel
 /// Creates or replaces a blog with its bloggers.
 pub async fn save_blog(db: &DatabaseConnection, principal: &Principal, key: Option<&IdOrSlug>, input: BlogInput) -> Result<BlogRecord, AppError> {
     require(principal, Resource::Blogs, if key.is_some() { Action::Update } else { Action::Create })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = match key {
         Some(key) => Some(existing_id::<blog::Entity>(&txn, blog::Column::Id, blog::Column::Slug, key, "blog").await?),
         None => None,
@@ -421,7 +426,7 @@ pub async fn save_blog(db: &DatabaseConnection, principal: &Principal, key: Opti
 /// Creates or replaces an editor profile with its sectors.
 pub async fn save_editor(db: &DatabaseConnection, principal: &Principal, key: Option<&IdOrSlug>, input: EditorInput) -> Result<EditorRecord, AppError> {
     require(principal, Resource::Editors, if key.is_some() { Action::Update } else { Action::Create })?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let id = match key {
         Some(key) => Some(existing_id::<editor::Entity>(&txn, editor::Column::Id, editor::Column::Slug, key, "editor").await?),
         None => None,
@@ -511,14 +516,25 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, kind: Catalo
         CatalogKind::Editor => Resource::Editors,
     };
     require(principal, resource, Action::Delete)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (id, record): (Uuid, Value) = match kind {
         CatalogKind::Sector => {
             let r = taxonomy::get_sector(&txn, key).await?;
+            // Removing a sector would silently widen sector-scoped permissions: refuse while used.
+            let used = entity::content_sector::Entity::find().filter(entity::content_sector::Column::SectorId.eq(r.id)).count(&txn).await?
+                + entity::user_sector::Entity::find().filter(entity::user_sector::Column::SectorId.eq(r.id)).count(&txn).await?
+                + entity::editor_sector::Entity::find().filter(entity::editor_sector::Column::SectorId.eq(r.id)).count(&txn).await?
+                + blog::Entity::find().filter(blog::Column::SectorId.eq(r.id)).count(&txn).await?;
+            if used > 0 {
+                return Err(AppError::Conflict { code: "in_use", detail: "content, blogs, profiles or accounts still use this sector".into() });
+            }
             (r.id, to_json(&r)?)
         }
         CatalogKind::Tag => {
             let r = taxonomy::get_tag(&txn, key).await?;
+            if entity::content_tag::Entity::find().filter(entity::content_tag::Column::TagId.eq(r.id)).count(&txn).await? > 0 {
+                return Err(AppError::Conflict { code: "in_use", detail: "content is still tagged with this tag".into() });
+            }
             (r.id, to_json(&r)?)
         }
         CatalogKind::Question => {

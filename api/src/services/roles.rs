@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,7 +69,7 @@ pub static ROLE_SPEC: ResourceSpec = ResourceSpec {
 
 /// Creates the default roles that do not exist yet (an admin's edits to existing ones are kept).
 pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     for (name, description, grants) in default_roles() {
         if role::Entity::find().filter(role::Column::Name.eq(name)).one(&txn).await?.is_some() {
             continue;
@@ -223,7 +223,7 @@ async fn find_role(db: &impl ConnectionTrait, key: &str) -> Result<role::Model, 
 pub async fn create(db: &DatabaseConnection, principal: &Principal, input: RoleInput) -> Result<RoleRecord, AppError> {
     require(principal, Resource::Roles, Action::Create)?;
     validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     if name_taken(&txn, &input.name, None).await? {
         return Err(AppError::invalid_field("name", "is already taken"));
     }
@@ -251,10 +251,14 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, input: RoleI
 pub async fn update(db: &DatabaseConnection, principal: &Principal, key: &str, input: RoleInput) -> Result<RoleRecord, AppError> {
     require(principal, Resource::Roles, Action::Update)?;
     validate(&input)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = find_role(&txn, key).await?;
     if model.builtin && model.name != input.name {
         return Err(AppError::invalid_field("name", "a built-in role keeps its name"));
+    }
+    // Nobody could give permissions back once the admin role lost them.
+    if model.name == "admin" {
+        return Err(AppError::Conflict { code: "role_builtin", detail: "the admin role always holds every permission".into() });
     }
     if name_taken(&txn, &input.name, Some(model.id)).await? {
         return Err(AppError::invalid_field("name", "is already taken"));
@@ -276,7 +280,7 @@ pub async fn update(db: &DatabaseConnection, principal: &Principal, key: &str, i
 /// Deletes a custom role no user holds.
 pub async fn delete(db: &DatabaseConnection, principal: &Principal, key: &str) -> Result<RoleRecord, AppError> {
     require(principal, Resource::Roles, Action::Delete)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = find_role(&txn, key).await?;
     if model.builtin {
         return Err(AppError::Conflict { code: "role_builtin", detail: "built-in roles cannot be deleted".into() });

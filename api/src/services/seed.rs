@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::Duration;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
+
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -123,7 +123,7 @@ fn lookup(ids: &Ids, slug: &str, what: &str) -> Result<Uuid, AppError> {
 /// Loads the demo publication; running it again adds nothing.
 pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> {
     let demo: Demo = serde_json::from_str(DEMO_JSON).map_err(|e| invalid_seed(e.to_string()))?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut report = SeedReport::default();
     let now = now();
 

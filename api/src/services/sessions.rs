@@ -4,7 +4,7 @@
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -124,7 +124,7 @@ pub async fn login(ctx: &SessionContext<'_>, input: &LoginInput, client: &Client
         }
     };
     ctx.throttle.clear(&account_key);
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(ctx.db).await?;
     let user_id = account.id;
     let rehash = password::needs_rehash(&account.password_hash);
     let mut active = account.into_active_model();
@@ -141,7 +141,7 @@ pub async fn login(ctx: &SessionContext<'_>, input: &LoginInput, client: &Client
 /// Exchanges a refresh token for new tokens. A token that was already exchanged revokes its
 /// whole session family: someone else holds a copy.
 pub async fn refresh(ctx: &SessionContext<'_>, input: &RefreshInput) -> Result<TokenPair, AppError> {
-    let txn = ctx.db.begin().await?;
+    let txn = crate::db::begin_write(ctx.db).await?;
     let Some(session) = refresh_session::Entity::find()
         .filter(refresh_session::Column::TokenHash.eq(digest(&input.refresh_token)))
         .one(&txn)
@@ -195,11 +195,15 @@ pub async fn logout_all(db: &DatabaseConnection, user_id: Uuid) -> Result<(), Ap
     users::revoke_all_sessions(db, user_id).await
 }
 
-/// Changes the caller's password and ends every other session.
-pub async fn change_password(db: &DatabaseConnection, user_id: Uuid, family: Uuid, change: &PasswordChange) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+/// Changes the caller's password and ends every other session; wrong guesses are throttled
+/// like logins.
+pub async fn change_password(ctx: &SessionContext<'_>, user_id: Uuid, family: Uuid, change: &PasswordChange) -> Result<(), AppError> {
+    let key = [format!("password:{user_id}")];
+    ctx.throttle.check(&key).map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
+    let txn = crate::db::begin_write(ctx.db).await?;
     let account = user::Entity::find_by_id(user_id).one(&txn).await?.ok_or(AppError::Unauthenticated)?;
     if !password::verify(&change.current_password, &account.password_hash) {
+        ctx.throttle.fail(&key);
         return Err(AppError::invalid_field("current_password", "is not your current password"));
     }
     if let Some(problem) = password::weakness(&change.new_password) {

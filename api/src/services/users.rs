@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, TransactionTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -76,21 +76,6 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-fn valid_email(email: &str) -> bool {
-    let email = email.trim();
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && email.len() <= 320
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
-    }
-}
-
 /// Loads an enabled user with role grants, sectors and editor profile; `None` if gone or disabled.
 pub async fn load_principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<UserPrincipal>, AppError> {
     let Some(account) = find_one_by_id::<user::Entity, _>(db, user::Column::Id, user_id).await? else {
@@ -156,7 +141,7 @@ async fn record(db: &impl ConnectionTrait, model: user::Model) -> Result<UserRec
 async fn validate(db: &impl ConnectionTrait, input: &UserInput, creating: bool, except: Option<Uuid>) -> Result<role::Model, AppError> {
     let mut errors = FieldErrors::new();
     let mut add = |field: &str, message: String| errors.entry(field.to_owned()).or_default().push(message);
-    if !valid_email(&input.email) {
+    if !crate::domain::is_email(&input.email) {
         add("email", "must be an email address".into());
     } else {
         let mut taken = user::Entity::find().filter(user::Column::EmailNormalized.eq(normalize_email(&input.email)));
@@ -286,7 +271,7 @@ pub async fn get(db: &impl ConnectionTrait, principal: &Principal, id: Uuid) -> 
 /// Creates an account.
 pub async fn create(db: &DatabaseConnection, principal: &Principal, input: UserInput) -> Result<UserRecord, AppError> {
     require(principal, Resource::Users, Action::Create)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = create_account(&txn, &input).await?;
     audit::record(&txn, principal, AuditEntry { resource: "users", resource_id: Some(model.id), action: "create", version_before: None, version_after: None, details: None }).await?;
     let created = record(&txn, model).await?;
@@ -297,7 +282,7 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, input: UserI
 /// Replaces an account's email, role, sectors, profile and flags (and password when given).
 pub async fn update(db: &DatabaseConnection, principal: &Principal, id: Uuid, input: UserInput) -> Result<UserRecord, AppError> {
     require(principal, Resource::Users, Action::Update)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let existing = find_user(&txn, id).await?;
     let role = validate(&txn, &input, false, Some(id)).await?;
     // An admin cannot lock themselves out.
@@ -331,7 +316,7 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     if principal.user().is_some_and(|u| u.id == id) {
         return Err(AppError::Conflict { code: "cannot_delete_self", detail: "you cannot delete your own account".into() });
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let model = find_user(&txn, id).await?;
     let deleted = record(&txn, model).await?;
     editor::Entity::update_many()
@@ -371,7 +356,7 @@ pub async fn bootstrap_admin(db: &DatabaseConnection, email: &str, configured_pa
         sector_ids: Vec::new(),
         editor_id: None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     create_account(&txn, &input).await?;
     txn.commit().await?;
     Ok(generated.then_some(password))
@@ -391,7 +376,7 @@ pub async fn set_password(db: &DatabaseConnection, email: &str, new_password: &s
     if let Some(problem) = password::weakness(new_password) {
         return Err(AppError::invalid_field("password", problem));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let account = find_by_email(&txn, email).await?;
     let id = account.id;
     let mut active = account.into_active_model();
@@ -405,7 +390,7 @@ pub async fn set_password(db: &DatabaseConnection, email: &str, new_password: &s
 
 /// Disables an account and ends its sessions (CLI).
 pub async fn disable(db: &DatabaseConnection, email: &str) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let account = find_by_email(&txn, email).await?;
     let id = account.id;
     let mut active = account.into_active_model();

@@ -126,8 +126,21 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
     })
     .exec(db)
     .await?;
-    if !new.author_ids.is_empty() {
-        content_author::Entity::insert_many(new.author_ids.iter().enumerate().map(|(i, editor_id)| content_author::ActiveModel {
+    insert_links(db, id, &new.author_ids, &new.sector_ids, &new.tag_ids, at).await?;
+    Ok(id)
+}
+
+/// Inserts an item's authors (in order), sectors and tags.
+pub(super) async fn insert_links(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    author_ids: &[Uuid],
+    sector_ids: &[Uuid],
+    tag_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if !author_ids.is_empty() {
+        content_author::Entity::insert_many(author_ids.iter().enumerate().map(|(i, editor_id)| content_author::ActiveModel {
             content_id: Set(id),
             editor_id: Set(*editor_id),
             position: Set(position(i)),
@@ -137,8 +150,8 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
         .exec(db)
         .await?;
     }
-    if !new.sector_ids.is_empty() {
-        content_sector::Entity::insert_many(new.sector_ids.iter().map(|sector_id| content_sector::ActiveModel {
+    if !sector_ids.is_empty() {
+        content_sector::Entity::insert_many(sector_ids.iter().map(|sector_id| content_sector::ActiveModel {
             content_id: Set(id),
             sector_id: Set(*sector_id),
             created_at: Set(at),
@@ -147,8 +160,8 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
         .exec(db)
         .await?;
     }
-    if !new.tag_ids.is_empty() {
-        content_tag::Entity::insert_many(new.tag_ids.iter().map(|tag_id| content_tag::ActiveModel {
+    if !tag_ids.is_empty() {
+        content_tag::Entity::insert_many(tag_ids.iter().map(|tag_id| content_tag::ActiveModel {
             content_id: Set(id),
             tag_id: Set(*tag_id),
             created_at: Set(at),
@@ -157,5 +170,5 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
         .exec(db)
         .await?;
     }
-    Ok(id)
+    Ok(())
 }

@@ -13,8 +13,8 @@ use entity::{blog, content_author, content_body, content_item, content_sector, c
 
 use crate::domain::{ContentKind, IdOrSlug};
 use crate::error::AppError;
-use crate::listing::{ListQuery, Page};
-use crate::policy::{Principal, content_visibility, editor_visibility};
+use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
+use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
 use crate::services::blogs::BlogRecord;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, in_subquery, reference_ids};
@@ -27,7 +27,8 @@ mod write;
 
 pub use insert::{NewContent, insert};
 pub use write::{
-    ContentInput, Precondition, Transition, create, current, input_from_json, merge_patch, purge, restore, transition,
+    ContentInput, Precondition, Transition, create, current, input_from_json, merge_patch, publish_scheduled, purge, restore,
+    restore_revision, transition,
     trash, update, writable_json,
 };
 pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
@@ -201,7 +202,19 @@ pub async fn list(
     query: &ListQuery,
 ) -> Result<(Page<ContentRecord>, ContentEmbeds), AppError> {
     use content_item::Column as C;
-    let select = apply_filters(visible(principal, kind), query, |f| match f.field {
+    let trashed = FilterValue::Text("trashed".into());
+    let wants_trash = query.filters.iter().any(|f| f.field == "status" && f.op == FilterOp::Eq && f.values.contains(&trashed));
+    let base = if wants_trash {
+        content_item::Entity::find().filter(
+            Condition::any()
+                .add(content_visibility(principal, kind, Utc::now()))
+                .add(trash_visibility(principal, kind)),
+        )
+    } else {
+        visible(principal, kind)
+    };
+    let select = apply_filters(base, query, |f| match f.field {
+        "status" => Some(status_condition(f)),
         "sector" => Some(linked_to::<content_sector::Entity, sector::Entity>(
             content_sector::Column::ContentId, content_sector::Column::SectorId,
             sector::Column::Id, sector::Column::Slug, f, Condition::all(),
@@ -232,6 +245,37 @@ pub async fn list(
     let items = records(db, principal, page.items, with_bodies).await?;
     let embeds = embeds(db, principal, &items, &query.include).await?;
     Ok((Page { items, total: page.total }, embeds))
+}
+
+/// `status` filters, where `trashed` means "in the trash" and the other statuses exclude the trash.
+fn status_condition(filter: &Filter) -> Condition {
+    let trashed = FilterValue::Text("trashed".into());
+    let states: Vec<FilterValue> = filter.values.iter().filter(|v| **v != trashed).cloned().collect();
+    let in_trash = filter.values.contains(&trashed);
+    let live = Condition::all().add(content_item::Column::DeletedAt.is_null());
+    let by_state = |values: Vec<FilterValue>| column_condition(content_item::Column::Status, &Filter { field: "status", op: filter.op, values });
+    match filter.op {
+        FilterOp::Ne => {
+            let mut keep = Condition::all();
+            if !states.is_empty() {
+                keep = keep.add(by_state(states));
+            }
+            if in_trash {
+                keep = keep.add(live);
+            }
+            keep
+        }
+        _ => {
+            let mut any = Condition::any();
+            if !states.is_empty() {
+                any = any.add(by_state(states).add(live));
+            }
+            if in_trash {
+                any = any.add(content_item::Column::DeletedAt.is_not_null());
+            }
+            any
+        }
+    }
 }
 
 /// Finds one readable item of a kind (or any kind) by id or slug; former slugs answer `Moved`.
@@ -416,4 +460,20 @@ impl ContentRecord {
     pub fn question_id(&self) -> Option<Uuid> {
         self.details.question_id()
     }
+}
+
+/// The author ids of one item, in order (all of them, for policy decisions).
+pub async fn author_ids(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, AppError> {
+    Ok(link_map::<content_author::Entity>(db, content_author::Column::ContentId, content_author::Column::EditorId, Some(content_author::Column::Position), &[id], Condition::all())
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
+}
+
+/// The sector ids of one item.
+pub async fn sector_ids(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, AppError> {
+    Ok(link_map::<content_sector::Entity>(db, content_sector::Column::ContentId, content_sector::Column::SectorId, None, &[id], Condition::all())
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
 }

@@ -3,7 +3,8 @@
 use crate::domain::ContentKind;
 use crate::listing::{FieldType, FilterField, ResourceSpec, Sort};
 
-const STATUSES: &[&str] = &["draft", "in_review", "scheduled", "published", "archived"];
+/// Statuses a list may filter on; `trashed` lists the trash (for those who may restore from it).
+const STATUSES: &[&str] = &["draft", "in_review", "scheduled", "published", "archived", "trashed"];
 const KINDS: &[&str] = &["essay", "strategy_analysis", "blog_post", "news_link"];
 
 const COMMON_FILTERS: &[FilterField] = &[

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
+
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -95,6 +95,8 @@ pub struct Precondition {
     pub if_match: Option<String>,
     /// A `version` from the body.
     pub version: Option<i32>,
+    /// Whether a write without either is refused (428).
+    pub required: bool,
 }
 
 /// A workflow action on one item.
@@ -121,7 +123,8 @@ impl Transition {
         }
     }
 
-    fn action(self) -> Action {
+    /// The permission this transition needs.
+    pub fn action(self) -> Action {
         match self {
             Transition::Submit => Action::Submit,
             Transition::Publish => Action::Publish,
@@ -303,18 +306,27 @@ async fn check(
         }
     }
     // References must exist and be visible to the caller.
+    let distinct = |ids: &[Uuid]| {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let authors = distinct(&input.author_ids);
     let visible_editors = editor::Entity::find()
         .filter(editor_visibility(principal))
-        .filter(editor::Column::Id.is_in(input.author_ids.clone()))
+        .filter(editor::Column::Id.is_in(authors.clone()))
         .count(db)
         .await?;
-    if visible_editors as usize != input.author_ids.len() {
+    if visible_editors as usize != authors.len() {
         errors.entry("author_ids".into()).or_default().push("names an editor that does not exist".into());
     }
-    if sector::Entity::find().filter(sector::Column::Id.is_in(input.sector_ids.clone())).count(db).await? as usize != input.sector_ids.len() {
+    let sectors = distinct(&input.sector_ids);
+    if sector::Entity::find().filter(sector::Column::Id.is_in(sectors.clone())).count(db).await? as usize != sectors.len() {
         errors.entry("sector_ids".into()).or_default().push("names a sector that does not exist".into());
     }
-    if tag::Entity::find().filter(tag::Column::Id.is_in(input.tag_ids.clone())).count(db).await? as usize != input.tag_ids.len() {
+    let tags = distinct(&input.tag_ids);
+    if tag::Entity::find().filter(tag::Column::Id.is_in(tags.clone())).count(db).await? as usize != tags.len() {
         errors.entry("tag_ids".into()).or_default().push("names a tag that does not exist".into());
     }
     if let Some(id) = input.question_id {
@@ -417,14 +429,17 @@ async fn load(db: &impl ConnectionTrait, principal: &Principal, kind: ContentKin
 
 /// Refuses a write based on a version other than the stored one.
 fn check_precondition(record: &ContentRecord, precondition: &Precondition) -> Result<(), AppError> {
+    if precondition.required && precondition.if_match.is_none() && precondition.version.is_none() {
+        return Err(AppError::PreconditionRequired);
+    }
     if let Some(version) = precondition.version {
         if version != record.version {
-            return Err(AppError::VersionConflict { expected: version, current: record.version });
+            return Err(AppError::VersionConflict { expected: Some(version), current: record.version });
         }
     }
     if let Some(if_match) = &precondition.if_match {
         if !crate::etag::matches(if_match, &crate::etag::of_record(record)) {
-            return Err(AppError::VersionConflict { expected: precondition.version.unwrap_or(record.version), current: record.version });
+            return Err(AppError::VersionConflict { expected: None, current: record.version });
         }
     }
     Ok(())
@@ -434,38 +449,7 @@ async fn replace_links(db: &impl ConnectionTrait, id: Uuid, input: &ContentInput
     content_author::Entity::delete_many().filter(content_author::Column::ContentId.eq(id)).exec(db).await?;
     content_sector::Entity::delete_many().filter(content_sector::Column::ContentId.eq(id)).exec(db).await?;
     content_tag::Entity::delete_many().filter(content_tag::Column::ContentId.eq(id)).exec(db).await?;
-    if !input.author_ids.is_empty() {
-        content_author::Entity::insert_many(input.author_ids.iter().enumerate().map(|(i, e)| content_author::ActiveModel {
-            content_id: Set(id),
-            editor_id: Set(*e),
-            position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !input.sector_ids.is_empty() {
-        content_sector::Entity::insert_many(input.sector_ids.iter().map(|s| content_sector::ActiveModel {
-            content_id: Set(id),
-            sector_id: Set(*s),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }))
-        .exec(db)
-        .await?;
-    }
-    if !input.tag_ids.is_empty() {
-        content_tag::Entity::insert_many(input.tag_ids.iter().map(|t| content_tag::ActiveModel {
-            content_id: Set(id),
-            tag_id: Set(*t),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }))
-        .exec(db)
-        .await?;
-    }
-    Ok(())
+    super::insert::insert_links(db, id, &input.author_ids, &input.sector_ids, &input.tag_ids, at).await
 }
 
 /// Stores a revision of the item as it now is.
@@ -474,7 +458,7 @@ async fn snapshot(db: &impl ConnectionTrait, principal: &Principal, record: &Con
     let (user, key) = match principal {
         Principal::User(u) => (Some(u.id), None),
         Principal::ApiKey { id, .. } => (None, Some(*id)),
-        Principal::Anonymous => (None, None),
+        Principal::Anonymous | Principal::System => (None, None),
     };
     revision::Entity::insert(revision::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -502,8 +486,10 @@ async fn finish(
     version_before: Option<i32>,
 ) -> Result<ContentRecord, AppError> {
     let model = content_item::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { resource: "content item" })?;
+    // The revision keeps everything (hidden profiles too); the caller gets what they may see.
+    let complete = records(db, &Principal::System, vec![model.clone()], true).await?.into_iter().next().ok_or(AppError::NotFound { resource: "content item" })?;
+    snapshot(db, principal, &complete, Some(action)).await?;
     let record = records(db, principal, vec![model], true).await?.into_iter().next().ok_or(AppError::NotFound { resource: "content item" })?;
-    snapshot(db, principal, &record, Some(action)).await?;
     audit::record(
         db,
         principal,
@@ -530,7 +516,7 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: Conten
         status: ContentStatus::Draft,
     };
     authorize(principal, kind, Action::Create, &proposed)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Checked { slug, input } = check(&txn, principal, kind, input, None).await?;
     let at = now();
     let id = Uuid::now_v7();
@@ -592,8 +578,50 @@ pub async fn update(
     input: ContentInput,
     precondition: Precondition,
 ) -> Result<ContentRecord, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
+    let record = save(&txn, principal, kind, id, input, precondition, "update").await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Makes a new version of an item from one of its revisions (the workflow state is kept).
+pub async fn restore_revision(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    kind: ContentKind,
+    id: Uuid,
+    revision_id: Uuid,
+    precondition: Precondition,
+) -> Result<ContentRecord, AppError> {
+    let txn = crate::db::begin_write(db).await?;
     let (current, model) = load(&txn, principal, kind, id).await?;
+    authorize(principal, kind, Action::Restore, &facts(&current, model.created_by)?)?;
+    let revision = revision::Entity::find_by_id(revision_id)
+        .one(&txn)
+        .await?
+        .filter(|r| r.content_id == id)
+        .ok_or(AppError::NotFound { resource: "revision" })?;
+    let Value::Object(mut snapshot) = revision.snapshot else {
+        return Err(AppError::Internal(anyhow::anyhow!("revision {revision_id} has no object snapshot")));
+    };
+    snapshot.remove("status");
+    let (input, _) = input_from_json(snapshot, Some(id))?;
+    let record = save(&txn, principal, kind, id, input, precondition, "restore_revision").await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Stores new content for an item inside the caller's transaction.
+async fn save(
+    txn: &sea_orm::DatabaseTransaction,
+    principal: &Principal,
+    kind: ContentKind,
+    id: Uuid,
+    input: ContentInput,
+    precondition: Precondition,
+    action: &str,
+) -> Result<ContentRecord, AppError> {
+    let (current, model) = load(txn, principal, kind, id).await?;
     authorize(principal, kind, Action::Update, &facts(&current, model.created_by)?)?;
     let proposed = ItemFacts {
         created_by: model.created_by,
@@ -603,7 +631,7 @@ pub async fn update(
     };
     authorize(principal, kind, Action::Update, &proposed)?;
     check_precondition(&current, &precondition)?;
-    let Checked { slug, input } = check(&txn, principal, kind, input, Some(&current)).await?;
+    let Checked { slug, input } = check(txn, principal, kind, input, Some(&current)).await?;
     let at = now();
     let body = input.body.clone().unwrap_or_default();
     let rendered = render_markdown(&body);
@@ -630,25 +658,25 @@ pub async fn update(
         .col_expr(content_item::Column::UpdatedAt, Expr::value(at))
         .filter(content_item::Column::Id.eq(id))
         .filter(content_item::Column::Version.eq(current.version))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if updated.rows_affected != 1 {
-        let latest = content_item::Entity::find_by_id(id).one(&txn).await?.map_or(current.version + 1, |m| m.version);
-        return Err(AppError::VersionConflict { expected: current.version, current: latest });
+        let latest = content_item::Entity::find_by_id(id).one(txn).await?.map_or(current.version + 1, |m| m.version);
+        return Err(AppError::VersionConflict { expected: Some(current.version), current: latest });
     }
     content_body::Entity::update_many()
         .col_expr(content_body::Column::Body, Expr::value(body))
         .col_expr(content_body::Column::BodyHtml, Expr::value(rendered.html))
         .col_expr(content_body::Column::UpdatedAt, Expr::value(at))
         .filter(content_body::Column::ContentId.eq(id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if slug.as_str() != current.slug {
         // The old slug keeps answering, with a redirect to the new one.
         content_slug_redirect::Entity::delete_many()
             .filter(content_slug_redirect::Column::Kind.eq(kind.as_str()))
             .filter(content_slug_redirect::Column::Slug.eq(slug.as_str()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         content_slug_redirect::Entity::insert(content_slug_redirect::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -658,13 +686,11 @@ pub async fn update(
             created_at: Set(at),
             updated_at: Set(at),
         })
-        .exec(&txn)
+        .exec(txn)
         .await?;
     }
-    replace_links(&txn, id, &input, at).await?;
-    let record = finish(&txn, principal, kind, id, "update", Some(current.version)).await?;
-    txn.commit().await?;
-    Ok(record)
+    replace_links(txn, id, &input, at).await?;
+    finish(txn, principal, kind, id, action, Some(current.version)).await
 }
 
 /// The current record, for building a merge patch on.
@@ -692,14 +718,14 @@ async fn apply(
         .await?;
     if result.rows_affected != 1 {
         let latest = content_item::Entity::find_by_id(id).one(db).await?.map_or(version + 1, |m| m.version);
-        return Err(AppError::VersionConflict { expected: version, current: latest });
+        return Err(AppError::VersionConflict { expected: Some(version), current: latest });
     }
     Ok(())
 }
 
 /// Moves an item to the trash (readers no longer see it; editors can restore it).
 pub async fn trash(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, id: Uuid, precondition: Precondition) -> Result<ContentRecord, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (current, model) = load(&txn, principal, kind, id).await?;
     authorize(principal, kind, Action::Delete, &facts(&current, model.created_by)?)?;
     check_precondition(&current, &precondition)?;
@@ -730,7 +756,7 @@ async fn load_trashed(db: &impl ConnectionTrait, principal: &Principal, kind: Co
 
 /// Brings an item back from the trash.
 pub async fn restore(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, id: Uuid) -> Result<ContentRecord, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (current, _) = load_trashed(&txn, principal, kind, id, Action::Restore).await?;
     apply(&txn, id, current.version, vec![(content_item::Column::DeletedAt, Expr::value(Option::<DateTime<Utc>>::None))]).await?;
     let record = finish(&txn, principal, kind, id, "restore", Some(current.version)).await?;
@@ -740,7 +766,7 @@ pub async fn restore(db: &DatabaseConnection, principal: &Principal, kind: Conte
 
 /// Deletes a trashed item for good, with its revisions.
 pub async fn purge(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, id: Uuid) -> Result<ContentRecord, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (current, _) = load_trashed(&txn, principal, kind, id, Action::Purge).await?;
     content_item::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
@@ -770,7 +796,7 @@ pub async fn transition(
     at: Option<DateTime<Utc>>,
     precondition: Precondition,
 ) -> Result<ContentRecord, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let (current, model) = load(&txn, principal, kind, id).await?;
     authorize(principal, kind, transition.action(), &facts(&current, model.created_by)?)?;
     check_precondition(&current, &precondition)?;
@@ -817,4 +843,37 @@ pub async fn transition(
     let record = finish(&txn, principal, kind, id, transition.name(), Some(current.version)).await?;
     txn.commit().await?;
     Ok(record)
+}
+
+/// Publishes one scheduled item whose time has come, if no other node got there first.
+/// Returns whether this call published it.
+pub async fn publish_scheduled(db: &DatabaseConnection, id: Uuid, version: i32) -> Result<bool, AppError> {
+    let txn = crate::db::begin_write(db).await?;
+    let Some(model) = content_item::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(false);
+    };
+    let Some(kind) = ContentKind::parse(&model.kind) else {
+        return Ok(false);
+    };
+    let published_at = model.published_at.or(model.scheduled_at).unwrap_or_else(now);
+    // Only one node's update matches the scheduled state at this version.
+    let claimed = content_item::Entity::update_many()
+        .col_expr(content_item::Column::Status, Expr::value(ContentStatus::Published.as_str()))
+        .col_expr(content_item::Column::PublishedAt, Expr::value(published_at))
+        .col_expr(content_item::Column::ScheduledAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(content_item::Column::Version, Expr::value(version + 1))
+        .col_expr(content_item::Column::UpdatedAt, Expr::value(now()))
+        .filter(content_item::Column::Id.eq(id))
+        .filter(content_item::Column::Version.eq(version))
+        .filter(content_item::Column::Status.eq(ContentStatus::Scheduled.as_str()))
+        .filter(content_item::Column::DeletedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    finish(&txn, &Principal::System, kind, id, "publish", Some(version)).await?;
+    txn.commit().await?;
+    Ok(true)
 }

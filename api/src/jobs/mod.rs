@@ -1,0 +1,3 @@
+//! Background jobs that every node runs; each is safe when several nodes run it at once.
+
+pub mod scheduler;
