@@ -23,6 +23,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The data directory (holds the generated token secret).
     pub dir: tempfile::TempDir,
+    /// The settings the app was started with.
+    pub settings: Settings,
 }
 
 /// The first admin every test app starts with.
@@ -86,6 +88,11 @@ fn postgres_url_with_database(base: &str, database: &str) -> String {
 impl TestApp {
     /// Starts the app on `backend`; `None` when PostgreSQL is not configured for tests.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the app with adjusted settings.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
         let tmp = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
@@ -109,7 +116,8 @@ impl TestApp {
                 settings.database_url = postgres_url_with_database(&base, &name);
             }
         }
-        let app = Application::build(settings).await.expect("application starts");
+        adjust(&mut settings);
+        let app = Application::build(settings.clone()).await.expect("application starts");
         let address = format!("http://{}", app.addr());
         let db = app.state().db.clone();
         tokio::spawn(app.run());
@@ -118,7 +126,23 @@ impl TestApp {
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
             db,
             dir: tmp,
+            settings,
         })
+    }
+
+    /// Starts another node on the same database (its own process state, same data).
+    pub async fn another_node(&self) -> TestApp {
+        let app = Application::build(self.settings.clone()).await.expect("second node starts");
+        let address = format!("http://{}", app.addr());
+        let db = app.state().db.clone();
+        tokio::spawn(app.run());
+        TestApp {
+            address,
+            client: self.client.clone(),
+            db,
+            dir: tempfile::tempdir().expect("temp dir"),
+            settings: self.settings.clone(),
+        }
     }
 
     /// Loads the demo publication.

@@ -12,4 +12,5 @@ mod permissions;
 mod public_reads;
 mod statements;
 mod system;
+mod workflow;
 mod writes;

@@ -73,6 +73,8 @@ async fn content_round_trip(app: TestApp) {
     let published = app.post_as(&admin, &format!("/api/v1/analyses/{id}/publish"), &json!({"version": 4})).await.json();
     let published_at = published["published_at"].clone();
     assert!(published_at.is_string());
+    let taken = app.post_as(&admin, "/api/v1/analyses", &json!({"title": "Another", "slug": "where-the-strike-wave-goes-next"})).await;
+    assert_eq!(taken.status, 422, "a former slug is never given to another item");
     let old = app.get("/api/v1/analyses/where-the-strike-wave-goes-next").await;
     assert_eq!((old.status, old.header("location").unwrap()), (301, "/api/v1/analyses/strike-wave".to_owned()));
     let edited = write(&app, &admin, Method::PATCH, &format!("/api/v1/analyses/{id}"), &json!({"summary": "After publication.", "version": 5})).await.json();
