@@ -101,6 +101,8 @@ impl TestApp {
             data_dir: tmp.path().to_path_buf(),
             admin_email: ADMIN_EMAIL.into(),
             admin_password: ADMIN_PASSWORD.into(),
+            // Off by default, so statement counts are exact; tests of scheduling start a node with it.
+            scheduler_interval_seconds: 0,
             ..Settings::default()
         };
         match backend {
@@ -132,7 +134,14 @@ impl TestApp {
 
     /// Starts another node on the same database (its own process state, same data).
     pub async fn another_node(&self) -> TestApp {
-        let app = Application::build(self.settings.clone()).await.expect("second node starts");
+        self.another_node_with(|_| {}).await
+    }
+
+    /// Starts another node on the same database, with adjusted settings.
+    pub async fn another_node_with(&self, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        adjust(&mut settings);
+        let app = Application::build(settings.clone()).await.expect("another node starts");
         let address = format!("http://{}", app.addr());
         let db = app.state().db.clone();
         tokio::spawn(app.run());
@@ -141,7 +150,7 @@ impl TestApp {
             client: self.client.clone(),
             db,
             dir: tempfile::tempdir().expect("temp dir"),
-            settings: self.settings.clone(),
+            settings,
         }
     }
 

@@ -111,6 +111,8 @@ async fn transition_table_follows_state_and_policy(app: TestApp) {
 
 async fn scheduled_items_go_out_on_time(app: TestApp) {
     app.seed_demo().await;
+    // A node whose scheduler runs every second, beside the test's own node.
+    let _scheduler = app.another_node_with(|s| s.scheduler_interval_seconds = 1).await;
     let admin = app.admin().await;
     let created = app.post_as(&admin, "/api/v1/essays", &json!({"title": "Timed piece"})).await.json();
     let id = created["id"].as_str().unwrap().to_owned();

@@ -7,7 +7,7 @@ use crate::domain::IdOrSlug;
 use crate::error::{AppError, Problem};
 use crate::rest::caller::Caller;
 use crate::policy::{Action, Resource, require};
-use crate::rest::{body, readable, with_methods};
+use crate::rest::{body, crud_routes};
 use crate::rest::response::written;
 use crate::services::catalog_write::{self, BlogInput, CatalogKind, EditorInput, QuestionInput, SectorInput, TagInput};
 use crate::services::content;
@@ -214,26 +214,11 @@ catalog_writes!(create_sector, replace_sector, patch_sector, delete_sector, Sect
 catalog_writes!(create_tag, replace_tag, patch_tag, delete_tag, TagInput, TagRecord, catalog_write::save_tag, CatalogKind::Tag, Resource::Tags, "/api/v1/tags", "/api/v1/tags/{id_or_slug}", "tags", "a tag");
 catalog_writes!(create_question, replace_question, patch_question, delete_question, QuestionInput, QuestionRecord, catalog_write::save_question, CatalogKind::Question, Resource::Questions, "/api/v1/questions", "/api/v1/questions/{id_or_slug}", "questions", "a key question");
 
-macro_rules! catalog_routes {
-    ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident) => {
-        $cfg.service(with_methods(readable($base, $list).route(web::post().to($create)), "GET, HEAD, POST, OPTIONS"))
-            .service(
-                with_methods(
-                    readable(concat!($base, "/{id_or_slug}"), $get)
-                        .route(web::put().to($replace))
-                        .route(web::patch().to($patch))
-                        .route(web::delete().to($delete)),
-                    "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
-                ),
-            );
-    };
-}
-
 /// Registers the catalog routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    catalog_routes!(cfg, "/blogs", list_blogs, get_blog, create_blog, replace_blog, patch_blog, delete_blog);
-    catalog_routes!(cfg, "/editors", list_editors, get_editor, create_editor, replace_editor, patch_editor, delete_editor);
-    catalog_routes!(cfg, "/sectors", list_sectors, get_sector, create_sector, replace_sector, patch_sector, delete_sector);
-    catalog_routes!(cfg, "/tags", list_tags, get_tag, create_tag, replace_tag, patch_tag, delete_tag);
-    catalog_routes!(cfg, "/questions", list_questions, get_question, create_question, replace_question, patch_question, delete_question);
+    crud_routes!(cfg, "/blogs", list_blogs, get_blog, create_blog, replace_blog, patch_blog, delete_blog);
+    crud_routes!(cfg, "/editors", list_editors, get_editor, create_editor, replace_editor, patch_editor, delete_editor);
+    crud_routes!(cfg, "/sectors", list_sectors, get_sector, create_sector, replace_sector, patch_sector, delete_sector);
+    crud_routes!(cfg, "/tags", list_tags, get_tag, create_tag, replace_tag, patch_tag, delete_tag);
+    crud_routes!(cfg, "/questions", list_questions, get_question, create_question, replace_question, patch_question, delete_question);
 }

@@ -9,7 +9,7 @@ use crate::error::{AppError, Problem};
 use crate::listing::ListQuery;
 use crate::rest::caller::Caller;
 use crate::policy::{Action, Resource, require};
-use crate::rest::{body, read_only, readable, with_methods};
+use crate::rest::{body, crud_routes, read_only};
 use crate::rest::response::written;
 use crate::services::content::{ContentInput, Precondition, Transition};
 use crate::services::revisions::{self, RevisionRecord};
@@ -335,16 +335,7 @@ content_handlers!(list_content, get_content, None, "/api/v1/content", "/api/v1/c
 
 macro_rules! writable_routes {
     ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident, $act:ident, $revisions:ident, $restore:ident) => {
-        $cfg.service(with_methods(readable($base, $list).route(web::post().to($create)), "GET, HEAD, POST, OPTIONS"))
-            .service(
-                with_methods(
-                    readable(concat!($base, "/{id_or_slug}"), $get)
-                        .route(web::put().to($replace))
-                        .route(web::patch().to($patch))
-                        .route(web::delete().to($delete)),
-                    "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
-                ),
-            )
+        crud_routes!($cfg, $base, $list, $get, $create, $replace, $patch, $delete)
             .service(read_only(concat!($base, "/{id}/revisions"), $revisions))
             .service(web::resource(concat!($base, "/{id}/revisions/{revision}/restore")).route(web::post().to($restore)))
             .service(web::resource(concat!($base, "/{id}/{action}")).route(web::post().to($act)));

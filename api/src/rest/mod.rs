@@ -129,6 +129,25 @@ pub fn with_methods(resource: actix_web::Resource, allow: &'static str) -> actix
         }))
 }
 
+/// Registers a collection (`GET`/`POST` on `$base`) and its items (`GET`/`PUT`/`PATCH`/`DELETE`
+/// on `$base/{id_or_slug}`), with `OPTIONS` and 405 answers naming the methods.
+macro_rules! crud_routes {
+    ($cfg:ident, $base:literal, $list:ident, $get:ident, $create:ident, $replace:ident, $patch:ident, $delete:ident) => {
+        $cfg.service($crate::rest::with_methods(
+            $crate::rest::readable($base, $list).route(actix_web::web::post().to($create)),
+            "GET, HEAD, POST, OPTIONS",
+        ))
+        .service($crate::rest::with_methods(
+            $crate::rest::readable(concat!($base, "/{id_or_slug}"), $get)
+                .route(actix_web::web::put().to($replace))
+                .route(actix_web::web::patch().to($patch))
+                .route(actix_web::web::delete().to($delete)),
+            "GET, HEAD, PUT, PATCH, DELETE, OPTIONS",
+        ))
+    };
+}
+pub(crate) use crud_routes;
+
 /// Registers `/api/v1` routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
