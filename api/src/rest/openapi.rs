@@ -168,9 +168,48 @@ fn complete_item_operation(operation: &mut Value, spec: &ResourceSpec) {
     }
 }
 
+fn problem(description: &str) -> Value {
+    json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+/// Adds the answers every operation can give but that are tedious to repeat on each:
+/// credentials that are not valid (401) on every path, refusals (403) on writes, missing
+/// items on item paths, and body problems where there is a body.
+fn document_common_answers(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, operation) in item.iter_mut() {
+            let has_body = operation.get("requestBody").is_some();
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_owned()).or_insert_with(|| problem(description));
+            };
+            if path.starts_with("/api/v1") {
+                add("401", "Credentials that are not (or no longer) valid, or none where they are needed");
+            }
+            if method != "get" && path.starts_with("/api/v1") && !path.starts_with("/api/v1/auth") {
+                add("403", "Not allowed");
+            }
+            if path.contains('{') {
+                add("404", "Not found");
+            }
+            if has_body {
+                add("400", "Malformed JSON");
+                add("413", "Body over the size limit");
+                add("415", "Not application/json");
+                add("422", "Invalid fields (see `errors`)");
+            }
+        }
+    }
+}
+
 /// The complete OpenAPI document.
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    document_common_answers(&mut doc);
     for (path, spec) in collections() {
         if let Some(operation) = doc.pointer_mut(&format!("/paths/{}/get", path.replace('/', "~1"))) {
             complete_list_operation(operation, spec);
