@@ -50,11 +50,14 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
-    /// Write the OpenAPI document.
+    /// Write the OpenAPI document and the GraphQL schema.
     ExportSchema {
-        /// Where to write it.
+        /// Where to write the OpenAPI document.
         #[arg(long, default_value = "docs/openapi.json")]
         openapi: PathBuf,
+        /// Where to write the GraphQL SDL.
+        #[arg(long, default_value = "schema.graphql")]
+        graphql: PathBuf,
     },
 }
 
@@ -156,13 +159,17 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Users { action } => users(settings, action).await,
-        Command::ExportSchema { openapi } => {
-            if let Some(dir) = openapi.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Command::ExportSchema { openapi, graphql } => {
+            for (path, content) in [
+                (&openapi, format!("{}\n", api::rest::openapi::document_json())),
+                (&graphql, api::graphql::sdl()),
+            ] {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))?;
+                println!("wrote {}", path.display());
             }
-            std::fs::write(&openapi, format!("{}\n", api::rest::openapi::document_json()))
-                .with_context(|| format!("cannot write {}", openapi.display()))?;
-            println!("wrote {}", openapi.display());
             Ok(())
         }
     }

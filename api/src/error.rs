@@ -142,6 +142,35 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The same error for GraphQL: a message and `extensions.code` (with per-field `errors` for
+    /// validation failures).
+    pub fn to_graphql(&self) -> async_graphql::Error {
+        let code = match self {
+            AppError::Unauthenticated | AppError::InvalidCredentials => "UNAUTHENTICATED",
+            AppError::Forbidden => "FORBIDDEN",
+            AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "NOT_FOUND",
+            AppError::BadRequest { .. } | AppError::Validation { .. } | AppError::PayloadTooLarge { .. } | AppError::UnsupportedMediaType { .. } | AppError::MethodNotAllowed => "BAD_USER_INPUT",
+            AppError::VersionConflict { .. } | AppError::Conflict { .. } | AppError::PreconditionRequired => "CONFLICT",
+            AppError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            AppError::Database(_) | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
+        };
+        if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
+            tracing::error!(error = ?self, "GraphQL request failed");
+        }
+        let problem = self.problem();
+        let mut error = async_graphql::Error::new(problem.detail);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", code);
+        extensions.set("problem", problem.code);
+        if let Some(errors) = problem.errors {
+            extensions.set("errors", async_graphql::Value::from_json(serde_json::json!(errors)).unwrap_or_default());
+        }
+        error.extensions = Some(extensions);
+        error
+    }
+}
+
 /// A problem+json response for a status that has no [`AppError`] of its own.
 pub fn problem_response(status: StatusCode, code: &str, detail: &str) -> HttpResponse {
     let problem = Problem {

@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod etag;
+pub mod graphql;
 pub mod jobs;
 pub mod listing;
 pub mod policy;

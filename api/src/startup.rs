@@ -85,6 +85,7 @@ pub fn build_app(
         .service(rest::read_only("/openapi.json", system::openapi))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .configure(rest::configure)
+        .configure(crate::graphql::configure)
         .default_service(web::to(system::not_found))
 }
 
@@ -149,7 +150,7 @@ impl Application {
         if settings.scheduler_interval_seconds > 0 {
             crate::jobs::scheduler::spawn(db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
         }
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now() };
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), schema: crate::graphql::build_schema() };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;

@@ -24,4 +24,6 @@ pub struct AppState {
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.
     pub started_at: std::time::Instant,
+    /// The GraphQL schema (built once).
+    pub schema: crate::graphql::OuSchema,
 }

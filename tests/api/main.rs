@@ -7,6 +7,7 @@ mod caching;
 mod cli;
 mod errors;
 mod fixtures;
+mod graphql;
 mod list_dialects;
 mod permissions;
 mod public_reads;

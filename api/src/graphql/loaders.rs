@@ -1,0 +1,144 @@
+//! Batched relation loading: one statement per relation per query, whatever the page size.
+//! Loaders are made per request, with the caller's principal, so nothing is cached across callers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::policy::Principal;
+use crate::services::blogs::{self, BlogRecord};
+use crate::services::editors::{self, EditorRecord};
+use crate::services::taxonomy::{self, QuestionRecord, SectorRecord, TagRecord};
+
+/// A loader failure, shareable between the fields that waited on it.
+pub type LoadError = Arc<crate::error::AppError>;
+
+macro_rules! by_id_loader {
+    ($record:ty, |$db:ident, $principal:ident, $ids:ident| $load:expr) => {
+        impl Loader<Uuid> for ById<$record> {
+            type Value = $record;
+            type Error = LoadError;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $record>, LoadError> {
+                let ($db, $principal, $ids) = (&self.inner.db, &self.inner.principal, keys);
+                let _ = $principal;
+                $load.await.map_err(Arc::new)
+            }
+        }
+    };
+}
+
+/// One loader per record type (the type parameter only tells them apart).
+pub struct ById<T> {
+    inner: Arc<Source>,
+    _record: std::marker::PhantomData<fn() -> T>,
+}
+
+/// What every loader reads with.
+pub struct Source {
+    db: DatabaseConnection,
+    principal: Principal,
+}
+
+by_id_loader!(EditorRecord, |db, principal, ids| editors::by_ids(db, principal, ids));
+by_id_loader!(SectorRecord, |db, principal, ids| taxonomy::sectors_by_ids(db, ids));
+by_id_loader!(TagRecord, |db, principal, ids| taxonomy::tags_by_ids(db, ids));
+by_id_loader!(QuestionRecord, |db, principal, ids| taxonomy::questions_by_ids(db, ids));
+by_id_loader!(BlogRecord, |db, principal, ids| blogs::by_ids(db, principal, ids));
+
+/// A per-request, caching loader: what one field loaded, every other field reuses.
+pub type Cached<T> = DataLoader<ById<T>, HashMapCache>;
+
+/// The loaders of one request.
+pub struct Loaders {
+    pub editors: Cached<EditorRecord>,
+    pub sectors: Cached<SectorRecord>,
+    pub tags: Cached<TagRecord>,
+    pub questions: Cached<QuestionRecord>,
+    pub blogs: Cached<BlogRecord>,
+}
+
+impl Loaders {
+    /// Fresh loaders reading as `principal`.
+    pub fn new(db: DatabaseConnection, principal: Principal) -> Loaders {
+        let source = Arc::new(Source { db, principal });
+        fn make<T>(source: &Arc<Source>) -> Cached<T>
+        where
+            ById<T>: Loader<Uuid>,
+        {
+            DataLoader::with_cache(ById { inner: source.clone(), _record: std::marker::PhantomData }, tokio::spawn, HashMapCache::default())
+        }
+        Loaders {
+            editors: make(&source),
+            sectors: make(&source),
+            tags: make(&source),
+            questions: make(&source),
+            blogs: make(&source),
+        }
+    }
+}
+
+/// Distinct ids, for one batched load.
+fn distinct(ids: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+impl Loaders {
+    /// Loads, in one statement per relation, what the selected fields of a page of content will
+    /// ask for, so the field resolvers find it cached: the statement count stays the same
+    /// whatever the page size.
+    pub async fn prefetch_content(&self, items: &[crate::services::content::ContentRecord], wants: &ContentSelection) -> Result<(), LoadError> {
+        let mut sector_ids: Vec<Uuid> = Vec::new();
+        let mut editor_ids: Vec<Uuid> = Vec::new();
+        if wants.authors {
+            editor_ids.extend(items.iter().flat_map(|i| i.author_ids.iter().copied()));
+        }
+        if wants.sectors {
+            sector_ids.extend(items.iter().flat_map(|i| i.sector_ids.iter().copied()));
+        }
+        if wants.blog {
+            let blogs = self.blogs.load_many(distinct(items.iter().filter_map(|i| i.blog_id()))).await?;
+            if wants.blog_bloggers {
+                editor_ids.extend(blogs.values().flat_map(|b| b.blogger_ids.iter().copied()));
+            }
+            if wants.blog_sector {
+                sector_ids.extend(blogs.values().filter_map(|b| b.sector_id));
+            }
+        }
+        if !editor_ids.is_empty() || wants.authors {
+            let editors = self.editors.load_many(distinct(editor_ids)).await?;
+            if wants.editor_sectors {
+                sector_ids.extend(editors.values().flat_map(|e| e.sector_ids.iter().copied()));
+            }
+        }
+        if !sector_ids.is_empty() || wants.sectors {
+            self.sectors.load_many(distinct(sector_ids)).await?;
+        }
+        if wants.tags {
+            self.tags.load_many(distinct(items.iter().flat_map(|i| i.tag_ids.iter().copied()))).await?;
+        }
+        if wants.question {
+            self.questions.load_many(distinct(items.iter().filter_map(|i| i.question_id()))).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Which relations a query selects on content nodes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ContentSelection {
+    pub authors: bool,
+    pub editor_sectors: bool,
+    pub sectors: bool,
+    pub tags: bool,
+    pub question: bool,
+    pub blog: bool,
+    pub blog_bloggers: bool,
+    pub blog_sector: bool,
+}

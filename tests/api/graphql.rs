@@ -1,0 +1,128 @@
+//! GraphQL reads: the same items as REST for every caller, no draft through any path, batched
+//! relations, limits, and a current `schema.graphql`.
+
+use serde_json::{Value, json};
+
+use crate::fixtures::published_essays;
+use crate::helpers::{Reply, TestApp};
+
+async fn graphql(app: &TestApp, token: Option<&str>, query: &str) -> Reply {
+    let body = json!({"query": query}).to_string();
+    app.send(reqwest::Method::POST, "/graphql", token, Some(&body), &[]).await
+}
+
+fn data(reply: &Reply) -> Value {
+    let body = reply.json();
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"].clone()
+}
+
+async fn graphql_and_rest_agree_for_every_caller(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.admin().await;
+    let preview = app.post_as(&admin, "/api/v1/api-keys", &json!({"name": "p", "scope": "preview"})).await.json()["secret"].as_str().unwrap().to_owned();
+    let (_, editor) = app.user("editor", &[app.get("/api/v1/sectors/labor").await.json()["id"].as_str().unwrap().to_owned()], None).await;
+    for (who, token) in [("anonymous", None), ("preview key", Some(preview.as_str())), ("editor", Some(editor.as_str())), ("admin", Some(admin.as_str()))] {
+        for (field, path) in [("essays", "essays"), ("analyses", "analyses"), ("blogPosts", "blog-posts"), ("newsLinks", "news-links"), ("content", "content")] {
+            let rest = app.send(reqwest::Method::GET, &format!("/api/v1/{path}?limit=100"), token, None, &[]).await;
+            let gql = data(&graphql(&app, token, &format!("{{ {field}(first: 100) {{ totalCount nodes {{ databaseId }} }} }}")).await);
+            let ids: Vec<String> = gql[field]["nodes"].as_array().unwrap().iter().map(|n| n["databaseId"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(ids, rest.ids(), "{who} {field}");
+            assert_eq!(gql[field]["totalCount"].as_u64().unwrap(), rest.total(), "{who} {field} count");
+        }
+        let rest_drafts = app.send(reqwest::Method::GET, "/api/v1/content?status=draft&limit=100", token, None, &[]).await;
+        let gql_drafts = data(&graphql(&app, token, "{ content(first: 100, filter: {status: [DRAFT]}) { totalCount } }").await);
+        assert_eq!(gql_drafts["content"]["totalCount"].as_u64().unwrap(), rest_drafts.total(), "{who} drafts");
+    }
+}
+
+async fn drafts_never_leak_through_graphql(app: TestApp) {
+    app.seed_demo().await;
+    let drafts = entity::content_item::Entity::find().all(&app.db).await.unwrap();
+    use sea_orm::EntityTrait;
+    for item in drafts.iter().filter(|i| i.status != "published") {
+        let type_name = match item.kind.as_str() {
+            "essay" => "Essay",
+            "strategy_analysis" => "StrategyAnalysis",
+            "blog_post" => "BlogPost",
+            _ => "NewsLink",
+        };
+        let global = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!("{type_name}:{}", item.id));
+        let reply = data(&graphql(&app, None, &format!("{{ node(id: \"{global}\") {{ id }} nodes(ids: [\"{global}\"]) {{ id }} }}")).await);
+        assert!(reply["node"].is_null(), "node({type_name} {}) leaked", item.slug);
+        assert!(reply["nodes"][0].is_null());
+        if item.kind == "essay" {
+            let by_slug = data(&graphql(&app, None, &format!("{{ essay(slug: \"{}\") {{ id }} }}", item.slug)).await);
+            assert!(by_slug["essay"].is_null());
+        }
+    }
+    let filtered = data(&graphql(&app, None, "{ content(first: 100, filter: {status: [DRAFT, IN_REVIEW, SCHEDULED, ARCHIVED]}) { totalCount } }").await);
+    assert_eq!(filtered["content"]["totalCount"], 0);
+    let hidden = entity::editor::Entity::find().all(&app.db).await.unwrap().into_iter().find(|e| !e.visible).unwrap();
+    let editor = data(&graphql(&app, None, &format!("{{ editor(slug: \"{}\") {{ id }} }}", hidden.slug)).await);
+    assert!(editor["editor"].is_null());
+}
+
+async fn relations_are_batched(app: TestApp) {
+    app.seed_demo().await;
+    published_essays(&app.db, 110).await;
+    let query = |first: u32| format!("{{ essays(first: {first}) {{ nodes {{ title authors {{ displayName sectors {{ slug }} }} sectors {{ name }} tags {{ name }} question {{ title }} }} }} }}");
+    let mut counts = Vec::new();
+    for first in [5, 100] {
+        let before = app.statements().await;
+        let reply = graphql(&app, None, &query(first)).await;
+        let after = app.statements().await;
+        assert_eq!(data(&reply)["essays"]["nodes"].as_array().unwrap().len(), first as usize);
+        counts.push(after - before);
+    }
+    assert_eq!(counts[0], counts[1], "statements for 5 and for 100 essays: {counts:?}");
+    assert!(counts[0] <= 12, "{counts:?}");
+}
+
+async fn limits_are_enforced_before_any_database_work(app: TestApp) {
+    let over = graphql(&app, None, "{ essays(first: 101) { totalCount } }").await.json();
+    assert_eq!(over["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(over["errors"][0]["message"].as_str().unwrap().contains("100"));
+    let normal = "{ essays { nodes { authors { sectors { id } } } } }";
+    assert!(graphql(&app, None, normal).await.json()["errors"].is_null(), "a normal query passes");
+    let mut bomb = "id".to_owned();
+    for _ in 0..20 {
+        bomb = format!("blog {{ bloggers {{ sectors {{ id }} }} id }} authors {{ id }} sectors {{ {bomb} }}");
+    }
+    let before = app.statements().await;
+    let refused = graphql(&app, None, &format!("{{ blogPosts {{ nodes {{ {bomb} }} }} }}")).await.json();
+    assert!(!refused["errors"].is_null(), "a depth bomb is refused");
+    assert_eq!(app.statements().await - before, 0, "refused before any database work");
+    let aliases: String = (0..300).map(|i| format!("a{i}: essays(first: 100) {{ nodes {{ title authors {{ displayName }} }} }} ")).collect();
+    assert!(!graphql(&app, None, &format!("{{ {aliases} }}")).await.json()["errors"].is_null(), "an alias bomb is refused");
+    let get = app.get("/graphql?query=%7B%20sectors%20%7B%20totalCount%20%7D%20%7D").await;
+    assert_eq!(get.json()["data"]["sectors"]["totalCount"], 0);
+}
+
+async fn guide_examples_run(app: TestApp) {
+    app.seed_demo().await;
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/graphql.md")).unwrap();
+    let examples: Vec<&str> = guide.split("```graphql").skip(1).filter_map(|block| block.split("```").next()).collect();
+    assert!(examples.len() >= 3, "the guide has examples");
+    for example in examples {
+        let reply = graphql(&app, None, example).await;
+        assert_eq!(reply.status, 200);
+        let body = reply.json();
+        assert!(body["errors"].is_null(), "{example}: {body}");
+        assert!(!body["data"].is_null());
+    }
+}
+
+async fn schema_file_is_current(_app: TestApp) {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
+}
+
+crate::on_both_databases!(
+    graphql_and_rest_agree_for_every_caller,
+    drafts_never_leak_through_graphql,
+    relations_are_batched,
+    limits_are_enforced_before_any_database_work,
+    guide_examples_run,
+    schema_file_is_current,
+);
