@@ -113,6 +113,46 @@ async fn guide_examples_run(app: TestApp) {
     }
 }
 
+async fn mutations_mirror_rest(app: TestApp) {
+    app.seed_demo().await;
+    let login = data(&graphql(&app, None, &format!("mutation {{ login(email: \"{}\", password: \"{}\") {{ accessToken tokenType expiresIn refreshToken }} }}", crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)).await);
+    let admin = login["login"]["accessToken"].as_str().unwrap().to_owned();
+    assert_eq!(login["login"]["tokenType"], "Bearer");
+    let code = |reply: &Reply| reply.json()["errors"][0]["extensions"]["code"].as_str().unwrap_or("none").to_owned();
+
+    let anonymous = graphql(&app, None, "mutation { createContent(kind: ESSAY, input: {title: \"Nope\"}) { id } }").await;
+    assert_eq!(code(&anonymous), "UNAUTHENTICATED");
+    let created = data(&graphql(&app, Some(&admin), "mutation { createContent(kind: ESSAY, input: {title: \"Made over GraphQL\", summary: \"s\"}) { id databaseId version status slug } }").await);
+    let item = &created["createContent"];
+    assert_eq!(item["status"], "DRAFT");
+    assert_eq!(item["slug"], "made-over-graphql");
+    let id = item["id"].as_str().unwrap().to_owned();
+    // The same item over REST.
+    let rest = app.get_as(&admin, &format!("/api/v1/essays/{}", item["databaseId"].as_str().unwrap())).await.json();
+    assert_eq!(rest["title"], "Made over GraphQL");
+
+    let published = data(&graphql(&app, Some(&admin), &format!("mutation {{ transitionContent(id: \"{id}\", action: PUBLISH, expectedVersion: 1) {{ status version publishedAt }} }}")).await);
+    assert_eq!(published["transitionContent"]["status"], "PUBLISHED");
+    let stale = graphql(&app, Some(&admin), &format!("mutation {{ updateContent(id: \"{id}\", input: {{title: \"Lost\"}}, expectedVersion: 1) {{ version }} }}")).await;
+    assert_eq!(code(&stale), "CONFLICT");
+    let missing = graphql(&app, Some(&admin), &format!("mutation {{ updateContent(id: \"{id}\", input: {{title: \"Blind\"}}) {{ version }} }}")).await;
+    assert_eq!(code(&missing), "CONFLICT", "a version is required");
+    let invalid = graphql(&app, Some(&admin), &format!("mutation {{ updateContent(id: \"{id}\", input: {{title: \" \"}}, expectedVersion: 2) {{ version }} }}")).await.json();
+    assert_eq!(invalid["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(invalid["errors"][0]["extensions"]["errors"]["title"].is_array(), "{invalid}");
+    let impossible = graphql(&app, Some(&admin), &format!("mutation {{ transitionContent(id: \"{id}\", action: SUBMIT, expectedVersion: 2) {{ version }} }}")).await;
+    assert_eq!(code(&impossible), "CONFLICT");
+    let (_, collector) = app.user("news_collector", &[], None).await;
+    let forbidden = graphql(&app, Some(&collector), &format!("mutation {{ transitionContent(id: \"{id}\", action: UNPUBLISH, expectedVersion: 2) {{ version }} }}")).await;
+    assert_eq!(code(&forbidden), "FORBIDDEN");
+    let trashed = data(&graphql(&app, Some(&admin), &format!("mutation {{ deleteContent(id: \"{id}\") {{ id }} }}")).await);
+    assert_eq!(trashed["deleteContent"]["id"], id.as_str());
+    assert!(data(&graphql(&app, None, &format!("{{ node(id: \"{id}\") {{ id }} }}")).await)["node"].is_null());
+    // Mutations never run over GET.
+    let get = app.get("/graphql?query=mutation%20%7B%20logout%20%7D").await.json();
+    assert!(!get["errors"].is_null());
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -124,5 +164,6 @@ crate::on_both_databases!(
     relations_are_batched,
     limits_are_enforced_before_any_database_work,
     guide_examples_run,
+    mutations_mirror_rest,
     schema_file_is_current,
 );

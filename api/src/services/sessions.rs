@@ -46,7 +46,7 @@ pub struct PasswordChange {
 }
 
 /// Tokens handed out on login and refresh.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct TokenPair {
     /// JWT for `Authorization: Bearer …`.
     pub access_token: String,

@@ -34,7 +34,7 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// A content item as clients write it. Kind-specific fields are refused on other kinds.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct ContentInput {
     /// Generated from the title when absent.
@@ -52,12 +52,15 @@ pub struct ContentInput {
     #[serde(default)]
     pub status: Option<ContentStatus>,
     #[serde(default)]
+    #[graphql(default)]
     pub author_ids: Vec<Uuid>,
     #[serde(default)]
     pub byline: Option<String>,
     #[serde(default)]
+    #[graphql(default)]
     pub sector_ids: Vec<Uuid>,
     #[serde(default)]
+    #[graphql(default)]
     pub tag_ids: Vec<Uuid>,
     #[serde(default)]
     pub featured_image_url: Option<String>,
@@ -100,7 +103,7 @@ pub struct Precondition {
 }
 
 /// A workflow action on one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum Transition {
     Submit,

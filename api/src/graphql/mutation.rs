@@ -1,0 +1,123 @@
+//! The mutation root: content writes and workflow, and signing in and out. Each mutation calls
+//! the same service as its REST twin; `expectedVersion` plays the part of `If-Match`.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::ContentKind;
+use crate::error::AppError;
+use crate::graphql::types::{Content, parse_global_id};
+use crate::policy::Principal;
+use crate::services::content::{self, ContentInput, Precondition, Transition};
+use crate::services::sessions::{self, ClientInfo, LoginInput, RefreshInput, SessionContext, TokenPair};
+use crate::state::AppState;
+
+/// The session family of the access token the request came with, if any.
+#[derive(Clone, Copy)]
+pub struct SessionFamily(pub Option<Uuid>);
+
+fn item_id(id: &ID) -> Result<Uuid> {
+    parse_global_id(id)
+        .map(|(_, uuid)| uuid)
+        .or_else(|| Uuid::try_parse(id).ok())
+        .ok_or_else(|| AppError::NotFound { resource: "content item" }.to_graphql())
+}
+
+/// The kind of an existing item, read from the database (the policy still decides access).
+async fn kind_of(state: &AppState, id: Uuid) -> Result<ContentKind> {
+    use sea_orm::EntityTrait;
+    let model = entity::content_item::Entity::find_by_id(id)
+        .one(&state.db)
+        .await
+        .map_err(|e| AppError::from(e).to_graphql())?
+        .ok_or_else(|| AppError::NotFound { resource: "content item" }.to_graphql())?;
+    ContentKind::parse(&model.kind).ok_or_else(|| AppError::NotFound { resource: "content item" }.to_graphql())
+}
+
+fn precondition(state: &AppState, expected_version: Option<i32>) -> Precondition {
+    Precondition { if_match: None, version: expected_version, required: state.settings.require_preconditions }
+}
+
+fn session_context(state: &AppState) -> SessionContext<'_> {
+    SessionContext {
+        db: &state.db,
+        keys: &state.keys,
+        throttle: &state.throttle,
+        refresh_ttl: chrono::Duration::days(i64::from(state.settings.refresh_token_days)),
+    }
+}
+
+/// Entry point of every write.
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Creates a draft of `kind`.
+    async fn create_content(&self, ctx: &Context<'_>, kind: ContentKind, input: ContentInput) -> Result<Content> {
+        let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
+        Ok(content::create(&state.db, who, kind, input).await.map_err(|e| e.to_graphql())?.into())
+    }
+
+    /// Replaces an item's content (like REST `PUT`).
+    async fn update_content(&self, ctx: &Context<'_>, id: ID, input: ContentInput, expected_version: Option<i32>) -> Result<Content> {
+        let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
+        let id = item_id(&id)?;
+        let kind = kind_of(state, id).await?;
+        Ok(content::update(&state.db, who, kind, id, input, precondition(state, expected_version)).await.map_err(|e| e.to_graphql())?.into())
+    }
+
+    /// Moves an item along the workflow; `at` is required for `SCHEDULE`.
+    async fn transition_content(&self, ctx: &Context<'_>, id: ID, action: Transition, expected_version: Option<i32>, at: Option<DateTime<Utc>>) -> Result<Content> {
+        let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
+        let id = item_id(&id)?;
+        let kind = kind_of(state, id).await?;
+        Ok(content::transition(&state.db, who, kind, id, action, at, precondition(state, expected_version)).await.map_err(|e| e.to_graphql())?.into())
+    }
+
+    /// Moves an item to the trash.
+    async fn delete_content(&self, ctx: &Context<'_>, id: ID) -> Result<Content> {
+        let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
+        let id = item_id(&id)?;
+        let kind = kind_of(state, id).await?;
+        let none = Precondition { if_match: None, version: None, required: false };
+        Ok(content::trash(&state.db, who, kind, id, none).await.map_err(|e| e.to_graphql())?.into())
+    }
+
+    /// Brings an item back from the trash.
+    async fn restore_content(&self, ctx: &Context<'_>, id: ID) -> Result<Content> {
+        let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
+        let id = item_id(&id)?;
+        let kind = kind_of(state, id).await?;
+        Ok(content::restore(&state.db, who, kind, id).await.map_err(|e| e.to_graphql())?.into())
+    }
+
+    /// Makes a new version of an item from one of its revisions.
+    async fn restore_revision(&self, ctx: &Context<'_>, id: ID, revision_id: Uuid, expected_version: Option<i32>) -> Result<Content> {
+        let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
+        let id = item_id(&id)?;
+        let kind = kind_of(state, id).await?;
+        Ok(content::restore_revision(&state.db, who, kind, id, revision_id, precondition(state, expected_version)).await.map_err(|e| e.to_graphql())?.into())
+    }
+
+    /// Signs in with email and password.
+    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<TokenPair> {
+        let state = ctx.data::<AppState>()?;
+        let client = ctx.data::<ClientInfo>().map(|c| ClientInfo { ip: c.ip.clone(), user_agent: c.user_agent.clone() }).unwrap_or(ClientInfo { ip: String::new(), user_agent: None });
+        sessions::login(&session_context(state), &LoginInput { email, password }, &client).await.map_err(|e| e.to_graphql())
+    }
+
+    /// Exchanges a refresh token for new tokens.
+    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<TokenPair> {
+        let state = ctx.data::<AppState>()?;
+        sessions::refresh(&session_context(state), &RefreshInput { refresh_token }).await.map_err(|e| e.to_graphql())
+    }
+
+    /// Ends the session of the access token the request came with.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let state = ctx.data::<AppState>()?;
+        let family = ctx.data::<SessionFamily>()?.0.ok_or_else(|| AppError::Unauthenticated.to_graphql())?;
+        sessions::logout(&state.db, family).await.map_err(|e| e.to_graphql())?;
+        Ok(true)
+    }
+}
