@@ -28,6 +28,7 @@ const KEYS: &[&str] = &[
     "login_attempts_per_minute",
     "require_preconditions",
     "scheduler_interval_seconds",
+    "graphql_introspection",
 ];
 
 /// The server's configuration, validated once at start.
@@ -72,6 +73,8 @@ pub struct Settings {
     pub require_preconditions: bool,
     /// How often the scheduler publishes due items, in seconds; 0 turns it off on this node.
     pub scheduler_interval_seconds: u32,
+    /// Whether GraphQL answers introspection queries (GraphiQL and code generators need them).
+    pub graphql_introspection: bool,
 }
 
 impl Default for Settings {
@@ -96,6 +99,7 @@ impl Default for Settings {
             login_attempts_per_minute: 10,
             require_preconditions: true,
             scheduler_interval_seconds: 5,
+            graphql_introspection: true,
         }
     }
 }

@@ -153,6 +153,43 @@ async fn mutations_mirror_rest(app: TestApp) {
     assert!(!get["errors"].is_null());
 }
 
+async fn admin_reads_and_persisted_queries(app: TestApp) {
+    let admin = app.admin().await;
+    let query = "{ users { totalCount nodes { email role } } roles { nodes { name permissions { resource action scope } } } apiKeys { totalCount } auditLog(first: 5) { nodes { action resource } } }";
+    let reply = data(&graphql(&app, Some(&admin), query).await);
+    assert_eq!(reply["users"]["nodes"][0]["email"], crate::helpers::ADMIN_EMAIL);
+    assert!(reply["roles"]["nodes"].as_array().unwrap().len() >= 4);
+    let anonymous = graphql(&app, None, "{ users { totalCount } }").await.json();
+    assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let (_, editor) = app.user("editor", &[], None).await;
+    let refused = graphql(&app, Some(&editor), "{ auditLog { totalCount } }").await.json();
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // Automatic persisted queries: a hash alone is unknown until the text has been sent once.
+    use sha2::Digest;
+    let text = "{ sectors { totalCount } }";
+    let hash: String = sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let extensions = json!({"persistedQuery": {"version": 1, "sha256Hash": hash}});
+    let by_hash = |with_text: bool| {
+        let mut body = json!({"extensions": extensions});
+        if with_text {
+            body["query"] = json!(text);
+        }
+        body.to_string()
+    };
+    let unknown = app.send(reqwest::Method::POST, "/graphql", None, Some(&by_hash(false)), &[]).await.json();
+    assert_eq!(unknown["errors"][0]["message"], "PersistedQueryNotFound");
+    assert!(app.send(reqwest::Method::POST, "/graphql", None, Some(&by_hash(true)), &[]).await.json()["errors"].is_null());
+    let known = app.send(reqwest::Method::POST, "/graphql", None, Some(&by_hash(false)), &[]).await.json();
+    assert!(known["errors"].is_null(), "{known}");
+    let get = app.get(&format!("/graphql?extensions={}", urlencode(&extensions.to_string()))).await.json();
+    assert!(get["data"]["sectors"]["totalCount"].is_number(), "a CDN can cache GET by hash: {get}");
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -165,5 +202,14 @@ crate::on_both_databases!(
     limits_are_enforced_before_any_database_work,
     guide_examples_run,
     mutations_mirror_rest,
+    admin_reads_and_persisted_queries,
     schema_file_is_current,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn introspection_can_be_switched_off() {
+    let app = TestApp::spawn_with(crate::helpers::Backend::Sqlite, |s| s.graphql_introspection = false).await.unwrap();
+    let reply = graphql(&app, None, "{ __schema { types { name } } }").await.json();
+    assert!(reply["data"]["__schema"].is_null(), "introspection answers nothing: {reply}");
+    assert!(graphql(&app, None, "{ sectors { totalCount } }").await.json()["errors"].is_null());
+}

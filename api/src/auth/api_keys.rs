@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use crate::auth::secrets::{digest, random_token};
 
 /// What an API key may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum ApiKeyScope {
     /// Published content, read-only.

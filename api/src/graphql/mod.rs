@@ -9,6 +9,7 @@ pub mod types;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use async_graphql::http::GraphiQLSource;
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{EmptySubscription, Schema};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 
@@ -27,19 +28,24 @@ pub const MAX_DEPTH: usize = 12;
 /// Most complex query accepted (each field counts one, lists by their page size).
 pub const MAX_COMPLEXITY: usize = 5000;
 
-/// Builds the schema with its limits; over-limit queries are refused before any database work.
-pub fn build_schema() -> OuSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+/// Persisted queries remembered per node (clients resend the text when a node does not know it).
+const PERSISTED_QUERIES: usize = 1024;
+
+/// Builds the schema with its limits (over-limit queries are refused before any database work)
+/// and automatic persisted queries, so `GET` queries can be cached by hash.
+pub fn build_schema(introspection: bool) -> OuSchema {
+    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(20)
-        .finish()
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)));
+    if introspection { builder.finish() } else { builder.disable_introspection().finish() }
 }
 
 /// The schema in SDL, as kept in `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema().sdl()
+    build_schema(true).sdl()
 }
 
 /// Runs a query or mutation (POST).

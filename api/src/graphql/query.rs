@@ -13,6 +13,11 @@ use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, MAX_LIMIT, Page, 
 use crate::policy::Principal;
 use crate::rest::list_query::encode_cursor;
 use crate::services::content::{self, ContentLookup, ContentRecord};
+use crate::policy::{Action, Resource, require};
+use crate::services::api_keys::{self, ApiKeyRecord};
+use crate::services::audit::{self, AuditRecord};
+use crate::services::roles::{self, RoleRecord};
+use crate::services::users::{self, UserRecord};
 use crate::services::{blogs, editors, taxonomy};
 use crate::state::AppState;
 
@@ -82,6 +87,10 @@ connection!(SectorConnection, SectorEdge, Sector, "sectors");
 connection!(TagConnection, TagEdge, Tag, "tags");
 connection!(KeyQuestionConnection, KeyQuestionEdge, KeyQuestion, "key questions");
 connection!(BlogConnection, BlogEdge, Blog, "blogs");
+connection!(UserConnection, UserEdge, UserRecord, "user accounts");
+connection!(RoleConnection, RoleEdge, RoleRecord, "roles");
+connection!(ApiKeyConnection, ApiKeyEdge, ApiKeyRecord, "API keys");
+connection!(AuditEntryConnection, AuditEntryEdge, AuditRecord, "audit entries");
 
 fn bad_input(message: impl Into<String>) -> async_graphql::Error {
     AppError::bad_request("invalid_argument", message).to_graphql()
@@ -505,6 +514,39 @@ impl QueryRoot {
             Err(AppError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.to_graphql()),
         }
+    }
+
+    /// User accounts (admins).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<UserConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &users::USER_SPEC, |q| async move { users::list(db, who, &q).await }).await?;
+        Ok(UserConnection::from_page(page, offset))
+    }
+
+    /// Roles and their permissions (admins).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn roles(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<RoleConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &roles::ROLE_SPEC, |q| async move { roles::list(db, who, &q).await }).await?;
+        Ok(RoleConnection::from_page(page, offset))
+    }
+
+    /// API keys, never their secrets (admins).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn api_keys(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<ApiKeyConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &api_keys::API_KEY_SPEC, |q| async move { api_keys::list(db, who, &q).await }).await?;
+        Ok(ApiKeyConnection::from_page(page, offset))
+    }
+
+    /// The audit log, newest first (admins).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn audit_log(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<AuditEntryConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        require(who, Resource::AuditLog, Action::Read).map_err(|e| e.to_graphql())?;
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &audit::AUDIT_SPEC, |q| async move { audit::list(db, &q).await }).await?;
+        Ok(AuditEntryConnection::from_page(page, offset))
     }
 
     /// The signed-in user, or null.

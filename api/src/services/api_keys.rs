@@ -17,7 +17,8 @@ use crate::services::audit::{self, AuditEntry};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 
 /// A key as listed: never the secret.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "ApiKey")]
 pub struct ApiKeyRecord {
     pub id: Uuid,
     pub name: String,

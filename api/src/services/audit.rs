@@ -15,7 +15,8 @@ use crate::policy::Principal;
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page};
 
 /// One recorded write.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "AuditEntry")]
 pub struct AuditRecord {
     pub id: Uuid,
     /// The user who wrote, if a user did.

@@ -19,8 +19,9 @@ use crate::services::audit::{self, AuditEntry};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 
 /// One grant of a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject)]
 #[serde(deny_unknown_fields)]
+#[graphql(name = "Permission")]
 pub struct Grant {
     pub resource: Resource,
     pub action: Action,
@@ -28,7 +29,8 @@ pub struct Grant {
 }
 
 /// A role with its grants.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Role")]
 pub struct RoleRecord {
     pub id: Uuid,
     pub name: String,

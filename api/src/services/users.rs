@@ -21,7 +21,8 @@ use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_
 use crate::services::{link_map, roles};
 
 /// An account as admins see it; password hashes never leave the server.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "User")]
 pub struct UserRecord {
     pub id: Uuid,
     pub email: String,
