@@ -190,6 +190,41 @@ fn urlencode(text: &str) -> String {
     text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
+async fn nested_paths_follow_the_policy_in_batches(app: TestApp) {
+    app.seed_demo().await;
+    published_essays(&app.db, 60).await;
+    let admin = app.admin().await;
+    for (who, token) in [("anonymous", None), ("admin", Some(admin.as_str()))] {
+        for (list, child, filter) in [("sectors", "content", "sector"), ("tags", "content", "tag"), ("editors", "essays", "author"), ("blogs", "posts", "blog"), ("questions", "content", "question")] {
+            let reply = data(&graphql(&app, token, &format!("{{ {list}(first: 10) {{ nodes {{ slug {child}(first: 100) {{ totalCount nodes {{ databaseId status }} }} }} }} }}")).await);
+            let rest_path = match list {
+                "editors" => "essays",
+                "blogs" => "blog-posts",
+                _ => "content",
+            };
+            for parent in reply[list]["nodes"].as_array().unwrap() {
+                let slug = parent["slug"].as_str().unwrap();
+                let rest = app.send(reqwest::Method::GET, &format!("/api/v1/{rest_path}?{filter}={slug}&limit=100"), token, None, &[]).await;
+                let ids: Vec<String> = parent[child]["nodes"].as_array().unwrap().iter().map(|n| n["databaseId"].as_str().unwrap().to_owned()).collect();
+                assert_eq!(parent[child]["totalCount"].as_u64().unwrap(), rest.total(), "{who} {list} {slug}");
+                assert_eq!(ids, rest.ids(), "{who} {list} {slug}: same items, same order");
+                if token.is_none() {
+                    assert!(parent[child]["nodes"].as_array().unwrap().iter().all(|n| n["status"] == "PUBLISHED"), "{list} {slug} leaks a draft");
+                }
+            }
+        }
+    }
+    // The statements behind nested pages do not grow with the number of parents or the page size.
+    let shape = |parents: u32, children: u32| format!("{{ tags(first: {parents}) {{ nodes {{ content(first: {children}) {{ totalCount nodes {{ title }} }} }} }} }}");
+    let mut counts = Vec::new();
+    for (parents, children) in [(2, 2), (13, 50)] {
+        let before = app.statements().await;
+        data(&graphql(&app, None, &shape(parents, children)).await);
+        counts.push(app.statements().await - before);
+    }
+    assert_eq!(counts[0], counts[1], "{counts:?}");
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -203,6 +238,7 @@ crate::on_both_databases!(
     guide_examples_run,
     mutations_mirror_rest,
     admin_reads_and_persisted_queries,
+    nested_paths_follow_the_policy_in_batches,
     schema_file_is_current,
 );
 

@@ -52,8 +52,46 @@ by_id_loader!(BlogRecord, |db, principal, ids| blogs::by_ids(db, principal, ids)
 /// A per-request, caching loader: what one field loaded, every other field reuses.
 pub type Cached<T> = DataLoader<ById<T>, HashMapCache>;
 
+/// A page of content under one parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChildrenKey {
+    pub parent: crate::services::content::Parent,
+    pub id: Uuid,
+    pub kind: Option<crate::domain::ContentKind>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Loads pages of content under many parents, one windowed query per relation and window.
+pub struct Children {
+    inner: Arc<Source>,
+}
+
+impl Loader<ChildrenKey> for Children {
+    type Value = crate::listing::Page<crate::services::content::ContentRecord>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ChildrenKey]) -> Result<HashMap<ChildrenKey, Self::Value>, LoadError> {
+        let mut groups: HashMap<(crate::services::content::Parent, Option<crate::domain::ContentKind>, u64, u64), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups.entry((key.parent, key.kind, key.offset, key.limit)).or_default().push(key.id);
+        }
+        let mut out = HashMap::new();
+        for ((parent, kind, offset, limit), ids) in groups {
+            let pages = crate::services::content::pages_by_parent(&self.inner.db, &self.inner.principal, kind, parent, &ids, offset, limit)
+                .await
+                .map_err(Arc::new)?;
+            for (id, page) in pages {
+                out.insert(ChildrenKey { parent, id, kind, offset, limit }, page);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
+    pub children: DataLoader<Children, HashMapCache>,
     pub editors: Cached<EditorRecord>,
     pub sectors: Cached<SectorRecord>,
     pub tags: Cached<TagRecord>,
@@ -72,6 +110,7 @@ impl Loaders {
             DataLoader::with_cache(ById { inner: source.clone(), _record: std::marker::PhantomData }, tokio::spawn, HashMapCache::default())
         }
         Loaders {
+            children: DataLoader::with_cache(Children { inner: source.clone() }, tokio::spawn, HashMapCache::default()),
             editors: make(&source),
             sectors: make(&source),
             tags: make(&source),

@@ -53,7 +53,8 @@ macro_rules! connection {
         }
 
         impl $conn {
-            fn from_page(page: Page<$node>, offset: u64) -> $conn {
+            /// A connection over one page that starts at `offset`.
+            pub fn from_page(page: Page<$node>, offset: u64) -> $conn {
                 let count = page.items.len() as u64;
                 let edges: Vec<$edge> = page
                     .items

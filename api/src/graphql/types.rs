@@ -6,8 +6,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::ContentStatus;
-use crate::graphql::loaders::Loaders;
+use crate::domain::{ContentKind, ContentStatus};
+use crate::error::AppError;
+use crate::graphql::loaders::{ChildrenKey, Loaders};
+use crate::graphql::query::{BlogPostConnection, ContentConnection, EssayConnection};
+use crate::services::content::Parent;
 use crate::services::blogs::BlogRecord;
 use crate::services::content::{ContentRecord, KindDetails};
 use crate::services::editors::{EditorRecord, ProfileLink};
@@ -177,6 +180,41 @@ impl From<ContentRecord> for Content {
     }
 }
 
+/// Parses the window of a nested connection (`first` up to 100, `after` a cursor).
+fn nested_window(first: Option<i32>, after: Option<String>) -> Result<(u64, u64)> {
+    let limit = match first {
+        None => 20,
+        Some(n) if n < 0 => return Err(AppError::bad_request("invalid_argument", "`first` must not be negative").to_graphql()),
+        Some(n) if n as u64 > crate::listing::MAX_LIMIT => {
+            return Err(AppError::bad_request("invalid_argument", format!("`first` is {n}; the maximum page size is {}", crate::listing::MAX_LIMIT)).to_graphql());
+        }
+        Some(n) => n as u64,
+    };
+    let offset = match after {
+        None => 0,
+        Some(cursor) => {
+            crate::rest::list_query::parse_list(&format!("cursor={cursor}&limit=1"), None, &crate::services::taxonomy::TAG_SPEC)
+                .map_err(|_| AppError::bad_request("invalid_argument", "the cursor is not one this API issued").to_graphql())?
+                .query
+                .offset
+                + 1
+        }
+    };
+    Ok((offset, limit))
+}
+
+/// The page of content under one parent, through the batched loader.
+async fn children(ctx: &Context<'_>, parent: Parent, id: Uuid, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<(crate::listing::Page<ContentRecord>, u64)> {
+    let (offset, limit) = nested_window(first, after)?;
+    let key = ChildrenKey { parent, id, kind, offset, limit };
+    let page = loaders(ctx)?.children.load_one(key).await.map_err(|e| e.to_graphql())?;
+    Ok((page.unwrap_or(crate::listing::Page { items: Vec::new(), total: 0 }), offset))
+}
+
+fn contents(page: crate::listing::Page<ContentRecord>) -> crate::listing::Page<Content> {
+    crate::listing::Page { items: page.items.into_iter().map(Content::from).collect(), total: page.total }
+}
+
 /// A public team profile.
 #[derive(Clone)]
 pub struct Editor(pub EditorRecord);
@@ -195,6 +233,18 @@ impl Editor {
     async fn sectors(&self, ctx: &Context<'_>) -> Result<Vec<Sector>> {
         Ok(load_many(&loaders(ctx)?.sectors, &self.0.sector_ids).await?.into_iter().map(Sector).collect())
     }
+    /// What this editor is an author of (of one kind, or of every kind), newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Author, self.0.id, kind, first, after).await?;
+        Ok(ContentConnection::from_page(contents(page), offset))
+    }
+    /// The essays this editor is an author of, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn essays(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<EssayConnection> {
+        let (page, offset) = children(ctx, Parent::Author, self.0.id, Some(ContentKind::Essay), first, after).await?;
+        Ok(EssayConnection::from_page(crate::listing::Page { items: page.items.into_iter().map(Essay).collect(), total: page.total }, offset))
+    }
 }
 
 /// A movement sector.
@@ -209,6 +259,12 @@ impl Sector {
     async fn name(&self) -> &str { &self.0.name }
     async fn description(&self) -> &str { &self.0.description }
     async fn position(&self) -> i32 { self.0.position }
+    /// Content filed under this sector, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Sector, self.0.id, kind, first, after).await?;
+        Ok(ContentConnection::from_page(contents(page), offset))
+    }
 }
 
 /// A tag.
@@ -221,6 +277,12 @@ impl Tag {
     async fn database_id(&self) -> Uuid { self.0.id }
     async fn slug(&self) -> &str { &self.0.slug }
     async fn name(&self) -> &str { &self.0.name }
+    /// Content with this tag, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Tag, self.0.id, kind, first, after).await?;
+        Ok(ContentConnection::from_page(contents(page), offset))
+    }
 }
 
 /// One of the publication's key questions.
@@ -235,6 +297,12 @@ impl KeyQuestion {
     async fn title(&self) -> &str { &self.0.title }
     async fn prompt(&self) -> &str { &self.0.prompt }
     async fn position(&self) -> i32 { self.0.position }
+    /// Essays and analyses answering this question, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Question, self.0.id, None, first, after).await?;
+        Ok(ContentConnection::from_page(contents(page), offset))
+    }
 }
 
 /// A blog.
@@ -254,6 +322,12 @@ impl Blog {
     /// The blog's writers, in display order.
     async fn bloggers(&self, ctx: &Context<'_>) -> Result<Vec<Editor>> {
         Ok(load_many(&loaders(ctx)?.editors, &self.0.blogger_ids).await?.into_iter().map(Editor).collect())
+    }
+    /// The blog's posts, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn posts(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<BlogPostConnection> {
+        let (page, offset) = children(ctx, Parent::Blog, self.0.id, Some(ContentKind::BlogPost), first, after).await?;
+        Ok(BlogPostConnection::from_page(crate::listing::Page { items: page.items.into_iter().map(BlogPost).collect(), total: page.total }, offset))
     }
 }
 

@@ -22,10 +22,12 @@ use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
 use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
 
 mod insert;
+mod nested;
 mod spec;
 mod write;
 
 pub use insert::{NewContent, insert};
+pub use nested::{Parent, pages_by_parent};
 pub use write::{
     ContentInput, Precondition, Transition, create, current, input_from_json, merge_patch, publish_scheduled, purge, restore,
     restore_revision, transition,
