@@ -27,3 +27,15 @@ pub struct AppState {
     /// The GraphQL schema (built once).
     pub schema: crate::graphql::OuSchema,
 }
+
+impl AppState {
+    /// What the session operations (login, refresh, password change) work with.
+    pub fn sessions(&self) -> crate::services::sessions::SessionContext<'_> {
+        crate::services::sessions::SessionContext {
+            db: &self.db,
+            keys: &self.keys,
+            throttle: &self.throttle,
+            refresh_ttl: chrono::Duration::days(i64::from(self.settings.refresh_token_days)),
+        }
+    }
+}

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::graphql::types::{Content, parse_global_id};
 use crate::policy::Principal;
 use crate::services::content::{self, ContentInput, Precondition, Transition};
-use crate::services::sessions::{self, ClientInfo, LoginInput, RefreshInput, SessionContext, TokenPair};
+use crate::services::sessions::{self, ClientInfo, LoginInput, RefreshInput, TokenPair};
 use crate::state::AppState;
 
 /// The session family of the access token the request came with, if any.
@@ -37,15 +37,6 @@ async fn kind_of(state: &AppState, id: Uuid) -> Result<ContentKind> {
 
 fn precondition(state: &AppState, expected_version: Option<i32>) -> Precondition {
     Precondition { if_match: None, version: expected_version, required: state.settings.require_preconditions }
-}
-
-fn session_context(state: &AppState) -> SessionContext<'_> {
-    SessionContext {
-        db: &state.db,
-        keys: &state.keys,
-        throttle: &state.throttle,
-        refresh_ttl: chrono::Duration::days(i64::from(state.settings.refresh_token_days)),
-    }
 }
 
 /// Entry point of every write.
@@ -104,13 +95,13 @@ impl MutationRoot {
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<TokenPair> {
         let state = ctx.data::<AppState>()?;
         let client = ctx.data::<ClientInfo>().map(|c| ClientInfo { ip: c.ip.clone(), user_agent: c.user_agent.clone() }).unwrap_or(ClientInfo { ip: String::new(), user_agent: None });
-        sessions::login(&session_context(state), &LoginInput { email, password }, &client).await.map_err(|e| e.to_graphql())
+        sessions::login(&state.sessions(), &LoginInput { email, password }, &client).await.map_err(|e| e.to_graphql())
     }
 
     /// Exchanges a refresh token for new tokens.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<TokenPair> {
         let state = ctx.data::<AppState>()?;
-        sessions::refresh(&session_context(state), &RefreshInput { refresh_token }).await.map_err(|e| e.to_graphql())
+        sessions::refresh(&state.sessions(), &RefreshInput { refresh_token }).await.map_err(|e| e.to_graphql())
     }
 
     /// Ends the session of the access token the request came with.

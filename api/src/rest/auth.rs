@@ -12,17 +12,8 @@ use crate::rest::{body, with_methods};
 use crate::rest::caller::Caller;
 use crate::rest::response::written;
 use crate::services::roles::Grant;
-use crate::services::sessions::{self, ClientInfo, LoginInput, PasswordChange, RefreshInput, SessionContext, TokenPair};
+use crate::services::sessions::{self, ClientInfo, LoginInput, PasswordChange, RefreshInput, TokenPair};
 use crate::state::AppState;
-
-fn context(state: &AppState) -> SessionContext<'_> {
-    SessionContext {
-        db: &state.db,
-        keys: &state.keys,
-        throttle: &state.throttle,
-        refresh_ttl: chrono::Duration::days(i64::from(state.settings.refresh_token_days)),
-    }
-}
 
 /// Signs in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginInput,
@@ -35,7 +26,7 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, bytes: web::Byt
         ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
-    let pair = sessions::login(&context(&state), &input, &client).await?;
+    let pair = sessions::login(&state.sessions(), &input, &client).await?;
     written(StatusCode::OK, &pair, None)
 }
 
@@ -45,7 +36,7 @@ pub async fn login(req: HttpRequest, state: web::Data<AppState>, bytes: web::Byt
               (status = 401, description = "Unknown, expired or reused refresh token", body = Problem, content_type = "application/problem+json")))]
 pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     let input: RefreshInput = body::parse(&req, &bytes)?;
-    let pair = sessions::refresh(&context(&state), &input).await?;
+    let pair = sessions::refresh(&state.sessions(), &input).await?;
     written(StatusCode::OK, &pair, None)
 }
 
@@ -107,7 +98,7 @@ pub async fn me(caller: Caller) -> Result<HttpResponse, AppError> {
 pub async fn change_password(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     let (user, family) = caller.session()?;
     let change: PasswordChange = body::parse(&req, &bytes)?;
-    sessions::change_password(&context(&state), user, family, &change).await?;
+    sessions::change_password(&state.sessions(), user, family, &change).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
