@@ -104,7 +104,7 @@ impl ContentStatus {
 }
 
 /// The role an editor profile plays on the team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum TeamRole {
     /// Commissions, edits and publishes.

@@ -225,6 +225,48 @@ async fn nested_paths_follow_the_policy_in_batches(app: TestApp) {
     assert_eq!(counts[0], counts[1], "{counts:?}");
 }
 
+async fn catalog_admin_mutations_and_revisions(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.admin().await;
+    let code = |body: &Value| body["errors"][0]["extensions"]["code"].as_str().unwrap_or("none").to_owned();
+    let tag = data(&graphql(&app, Some(&admin), "mutation { createTag(input: {name: \"Solidarity Economy\"}) { id slug } }").await);
+    assert_eq!(tag["createTag"]["slug"], "solidarity-economy");
+    let id = tag["createTag"]["id"].as_str().unwrap();
+    let renamed = data(&graphql(&app, Some(&admin), &format!("mutation {{ updateTag(id: \"{id}\", input: {{name: \"Solidarity economy\"}}) {{ name slug }} }}")).await);
+    assert_eq!(renamed["updateTag"]["slug"], "solidarity-economy", "an update without a slug keeps it");
+    assert_eq!(app.get("/api/v1/tags/solidarity-economy").await.json()["name"], "Solidarity economy");
+    let deleted = data(&graphql(&app, Some(&admin), &format!("mutation {{ deleteCatalogEntry(kind: TAG, id: \"{id}\") }}")).await);
+    assert_eq!(deleted["deleteCatalogEntry"], true);
+    let (_, author) = app.user("author", &[], None).await;
+    let refused = graphql(&app, Some(&author), "mutation { createSector(input: {name: \"Nope\"}) { id } }").await.json();
+    assert_eq!(code(&refused), "FORBIDDEN");
+    let invalid = graphql(&app, Some(&admin), "mutation { createEditor(input: {displayName: \"\", teamRole: EDITOR}) { id } }").await.json();
+    assert_eq!(code(&invalid), "BAD_USER_INPUT");
+
+    let role = data(&graphql(&app, Some(&admin), "mutation { createRole(input: {name: \"tagger\", permissions: [{resource: TAGS, action: CREATE, scope: ALL}]}) { name permissions { resource action scope } } }").await);
+    assert_eq!(role["createRole"]["permissions"][0]["resource"], "TAGS");
+    let user = data(&graphql(&app, Some(&admin), "mutation { createUser(input: {email: \"tagger@example.org\", password: \"a-long-enough-password\", role: \"tagger\"}) { id email role } }").await);
+    assert_eq!(user["createUser"]["role"], "tagger");
+    let key = data(&graphql(&app, Some(&admin), "mutation { createApiKey(input: {name: \"site\", scope: CONTENT}) { secret key { id scope } } }").await);
+    assert!(key["createApiKey"]["secret"].as_str().unwrap().starts_with("ou_"));
+    let key_id = key["createApiKey"]["key"]["id"].as_str().unwrap();
+    let revoked = data(&graphql(&app, Some(&admin), &format!("mutation {{ revokeApiKey(id: \"{key_id}\") {{ revokedAt }} }}")).await);
+    assert!(revoked["revokeApiKey"]["revokedAt"].is_string());
+
+    // Revisions: the history for those who may read it, nothing for the public.
+    let history = "{ essays(first: 3) { nodes { title revisions { version note } } } }";
+    let for_admin = data(&graphql(&app, Some(&admin), history).await);
+    assert!(for_admin["essays"]["nodes"].as_array().unwrap().iter().all(|e| e["revisions"].as_array().is_some()));
+    let created = data(&graphql(&app, Some(&admin), "mutation { createContent(kind: ESSAY, input: {title: \"With history\"}) { id } }").await);
+    let essay_id = created["createContent"]["id"].as_str().unwrap();
+    graphql(&app, Some(&admin), &format!("mutation {{ transitionContent(id: \"{essay_id}\", action: PUBLISH, expectedVersion: 1) {{ version }} }}")).await;
+    let own = data(&graphql(&app, Some(&admin), &format!("{{ node(id: \"{essay_id}\") {{ ... on Essay {{ revisions {{ version note }} }} }} }}")).await);
+    let notes: Vec<&str> = own["node"]["revisions"].as_array().unwrap().iter().map(|r| r["note"].as_str().unwrap()).collect();
+    assert_eq!(notes, ["create", "publish"]);
+    let public = data(&graphql(&app, None, &format!("{{ node(id: \"{essay_id}\") {{ ... on Essay {{ title revisions {{ version }} }} }} }}")).await);
+    assert_eq!(public["node"]["revisions"], json!([]), "the public sees no history");
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -239,6 +281,7 @@ crate::on_both_databases!(
     mutations_mirror_rest,
     admin_reads_and_persisted_queries,
     nested_paths_follow_the_policy_in_batches,
+    catalog_admin_mutations_and_revisions,
     schema_file_is_current,
 );
 

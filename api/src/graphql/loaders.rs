@@ -89,8 +89,23 @@ impl Loader<ChildrenKey> for Children {
     }
 }
 
+/// Loads the revisions of many items (those whose history the caller may read).
+pub struct Revisions {
+    inner: Arc<Source>,
+}
+
+impl Loader<Uuid> for Revisions {
+    type Value = Vec<crate::services::revisions::RevisionRecord>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        crate::services::revisions::for_items(&self.inner.db, &self.inner.principal, keys).await.map_err(Arc::new)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
+    pub revisions: DataLoader<Revisions, HashMapCache>,
     pub children: DataLoader<Children, HashMapCache>,
     pub editors: Cached<EditorRecord>,
     pub sectors: Cached<SectorRecord>,
@@ -110,6 +125,7 @@ impl Loaders {
             DataLoader::with_cache(ById { inner: source.clone(), _record: std::marker::PhantomData }, tokio::spawn, HashMapCache::default())
         }
         Loaders {
+            revisions: DataLoader::with_cache(Revisions { inner: source.clone() }, tokio::spawn, HashMapCache::default()),
             children: DataLoader::with_cache(Children { inner: source.clone() }, tokio::spawn, HashMapCache::default()),
             editors: make(&source),
             sectors: make(&source),

@@ -5,13 +5,28 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::ContentKind;
+use crate::domain::{ContentKind, IdOrSlug};
+use crate::graphql::types::{Blog, Editor, KeyQuestion, Sector, Tag};
+use crate::services::api_keys::{self, ApiKeyInput, ApiKeyRecord, CreatedApiKey};
+use crate::services::catalog_write::{self, BlogInput, CatalogKind, EditorInput, QuestionInput, SectorInput, TagInput};
+use crate::services::roles::{self, RoleInput, RoleRecord};
+use crate::services::users::{self, UserInput, UserRecord};
 use crate::error::AppError;
 use crate::graphql::types::{Content, parse_global_id};
 use crate::policy::Principal;
 use crate::services::content::{self, ContentInput, Precondition, Transition};
 use crate::services::sessions::{self, ClientInfo, LoginInput, RefreshInput, TokenPair};
 use crate::state::AppState;
+
+/// Catalog entries `deleteCatalogEntry` can delete.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
+pub enum CatalogEntry {
+    Sector,
+    Tag,
+    Question,
+    Blog,
+    Editor,
+}
 
 /// The session family of the access token the request came with, if any.
 #[derive(Clone, Copy)]
@@ -39,11 +54,125 @@ fn precondition(state: &AppState, expected_version: Option<i32>) -> Precondition
     Precondition { if_match: None, version: expected_version, required: state.settings.require_preconditions }
 }
 
+fn key(id: &ID) -> Result<IdOrSlug> {
+    parse_global_id(id)
+        .map(|(_, uuid)| IdOrSlug::Id(uuid))
+        .or_else(|| IdOrSlug::parse(id))
+        .ok_or_else(|| AppError::NotFound { resource: "record" }.to_graphql())
+}
+
+fn uuid_of(id: &ID, resource: &'static str) -> Result<Uuid> {
+    parse_global_id(id)
+        .map(|(_, uuid)| uuid)
+        .or_else(|| Uuid::try_parse(id).ok())
+        .ok_or_else(|| AppError::NotFound { resource }.to_graphql())
+}
+
+fn context<'a>(ctx: &Context<'a>) -> Result<(&'a AppState, &'a Principal)> {
+    Ok((ctx.data::<AppState>()?, ctx.data::<Principal>()?))
+}
+
 /// Entry point of every write.
 pub struct MutationRoot;
 
 #[Object]
 impl MutationRoot {
+    async fn create_sector(&self, ctx: &Context<'_>, input: SectorInput) -> Result<Sector> {
+        let (state, who) = context(ctx)?;
+        Ok(Sector(catalog_write::save_sector(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn update_sector(&self, ctx: &Context<'_>, id: ID, input: SectorInput) -> Result<Sector> {
+        let (state, who) = context(ctx)?;
+        Ok(Sector(catalog_write::save_sector(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn create_tag(&self, ctx: &Context<'_>, input: TagInput) -> Result<Tag> {
+        let (state, who) = context(ctx)?;
+        Ok(Tag(catalog_write::save_tag(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn update_tag(&self, ctx: &Context<'_>, id: ID, input: TagInput) -> Result<Tag> {
+        let (state, who) = context(ctx)?;
+        Ok(Tag(catalog_write::save_tag(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn create_question(&self, ctx: &Context<'_>, input: QuestionInput) -> Result<KeyQuestion> {
+        let (state, who) = context(ctx)?;
+        Ok(KeyQuestion(catalog_write::save_question(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn update_question(&self, ctx: &Context<'_>, id: ID, input: QuestionInput) -> Result<KeyQuestion> {
+        let (state, who) = context(ctx)?;
+        Ok(KeyQuestion(catalog_write::save_question(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn create_blog(&self, ctx: &Context<'_>, input: BlogInput) -> Result<Blog> {
+        let (state, who) = context(ctx)?;
+        Ok(Blog(catalog_write::save_blog(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn update_blog(&self, ctx: &Context<'_>, id: ID, input: BlogInput) -> Result<Blog> {
+        let (state, who) = context(ctx)?;
+        Ok(Blog(catalog_write::save_blog(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn create_editor(&self, ctx: &Context<'_>, input: EditorInput) -> Result<Editor> {
+        let (state, who) = context(ctx)?;
+        Ok(Editor(catalog_write::save_editor(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+    }
+    async fn update_editor(&self, ctx: &Context<'_>, id: ID, input: EditorInput) -> Result<Editor> {
+        let (state, who) = context(ctx)?;
+        Ok(Editor(catalog_write::save_editor(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    }
+
+    /// Deletes a sector, tag, key question, blog or editor profile (refused while content depends on it).
+    async fn delete_catalog_entry(&self, ctx: &Context<'_>, kind: CatalogEntry, id: ID) -> Result<bool> {
+        let (state, who) = context(ctx)?;
+        let kind = match kind {
+            CatalogEntry::Sector => CatalogKind::Sector,
+            CatalogEntry::Tag => CatalogKind::Tag,
+            CatalogEntry::Question => CatalogKind::Question,
+            CatalogEntry::Blog => CatalogKind::Blog,
+            CatalogEntry::Editor => CatalogKind::Editor,
+        };
+        catalog_write::delete(&state.db, who, kind, &key(&id)?).await.map_err(|e| e.to_graphql())?;
+        Ok(true)
+    }
+
+    /// Creates an account (admins).
+    async fn create_user(&self, ctx: &Context<'_>, input: UserInput) -> Result<UserRecord> {
+        let (state, who) = context(ctx)?;
+        users::create(&state.db, who, input).await.map_err(|e| e.to_graphql())
+    }
+    /// Replaces an account (admins).
+    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UserInput) -> Result<UserRecord> {
+        let (state, who) = context(ctx)?;
+        users::update(&state.db, who, uuid_of(&id, "user")?, input).await.map_err(|e| e.to_graphql())
+    }
+    /// Deletes an account (admins).
+    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<UserRecord> {
+        let (state, who) = context(ctx)?;
+        users::delete(&state.db, who, uuid_of(&id, "user")?).await.map_err(|e| e.to_graphql())
+    }
+    /// Creates a custom role (admins).
+    async fn create_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<RoleRecord> {
+        let (state, who) = context(ctx)?;
+        roles::create(&state.db, who, input).await.map_err(|e| e.to_graphql())
+    }
+    /// Replaces a role's name, description and permissions (admins).
+    async fn update_role(&self, ctx: &Context<'_>, id: ID, input: RoleInput) -> Result<RoleRecord> {
+        let (state, who) = context(ctx)?;
+        roles::update(&state.db, who, &id, input).await.map_err(|e| e.to_graphql())
+    }
+    /// Deletes a custom role nobody holds (admins).
+    async fn delete_role(&self, ctx: &Context<'_>, id: ID) -> Result<RoleRecord> {
+        let (state, who) = context(ctx)?;
+        roles::delete(&state.db, who, &id).await.map_err(|e| e.to_graphql())
+    }
+    /// Creates an API key; the answer holds its secret, shown this once (admins).
+    async fn create_api_key(&self, ctx: &Context<'_>, input: ApiKeyInput) -> Result<CreatedApiKey> {
+        let (state, who) = context(ctx)?;
+        api_keys::create(&state.db, who, input).await.map_err(|e| e.to_graphql())
+    }
+    /// Revokes an API key (admins).
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKeyRecord> {
+        let (state, who) = context(ctx)?;
+        api_keys::revoke(&state.db, who, uuid_of(&id, "API key")?).await.map_err(|e| e.to_graphql())
+    }
+
     /// Creates a draft of `kind`.
     async fn create_content(&self, ctx: &Context<'_>, kind: ContentKind, input: ContentInput) -> Result<Content> {
         let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);

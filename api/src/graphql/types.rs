@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::graphql::loaders::{ChildrenKey, Loaders};
 use crate::graphql::query::{BlogPostConnection, ContentConnection, EssayConnection};
 use crate::services::content::Parent;
+use crate::services::revisions::RevisionRecord;
 use crate::services::blogs::BlogRecord;
 use crate::services::content::{ContentRecord, KindDetails};
 use crate::services::editors::{EditorRecord, ProfileLink};
@@ -106,6 +107,10 @@ macro_rules! content_object {
             }
             async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<Tag>> {
                 Ok(load_many(&loaders(ctx)?.tags, &self.0.tag_ids).await?.into_iter().map(Tag).collect())
+            }
+            /// Saved versions, oldest first; empty for callers who may not read the history.
+            async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<RevisionRecord>> {
+                Ok(loaders(ctx)?.revisions.load_one(self.0.id).await.map_err(|e| e.to_graphql())?.unwrap_or_default())
             }
             $($extra)*
         }

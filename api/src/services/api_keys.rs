@@ -34,7 +34,7 @@ pub struct ApiKeyRecord {
 }
 
 /// A new key with its secret, returned once on creation.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub key: ApiKeyRecord,
@@ -43,7 +43,7 @@ pub struct CreatedApiKey {
 }
 
 /// A key as admins ask for it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyInput {
     pub name: String,

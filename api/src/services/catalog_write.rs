@@ -24,20 +24,22 @@ use crate::services::editors::{self, EditorRecord, ProfileLink};
 use crate::services::taxonomy::{self, QuestionRecord, SectorRecord, TagRecord};
 
 /// A sector as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct SectorInput {
     #[serde(default)]
     pub slug: Option<String>,
     pub name: String,
     #[serde(default)]
+    #[graphql(default)]
     pub description: String,
     #[serde(default)]
+    #[graphql(default)]
     pub position: i32,
 }
 
 /// A tag as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct TagInput {
     #[serde(default)]
@@ -46,36 +48,40 @@ pub struct TagInput {
 }
 
 /// A key question as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
     #[serde(default)]
     pub slug: Option<String>,
     pub title: String,
     #[serde(default)]
+    #[graphql(default)]
     pub prompt: String,
     #[serde(default)]
+    #[graphql(default)]
     pub position: i32,
 }
 
 /// A blog as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct BlogInput {
     #[serde(default)]
     pub slug: Option<String>,
     pub title: String,
     #[serde(default)]
+    #[graphql(default)]
     pub description: String,
     #[serde(default)]
     pub sector_id: Option<Uuid>,
     /// In display order.
     #[serde(default)]
+    #[graphql(default)]
     pub blogger_ids: Vec<Uuid>,
 }
 
 /// An editor profile as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct EditorInput {
     #[serde(default)]
@@ -83,16 +89,20 @@ pub struct EditorInput {
     pub display_name: String,
     /// Markdown.
     #[serde(default)]
+    #[graphql(default)]
     pub bio: String,
     pub team_role: TeamRole,
     #[serde(default)]
     pub avatar_url: Option<String>,
     #[serde(default)]
+    #[graphql(default)]
     pub links: Vec<ProfileLink>,
     #[serde(default)]
+    #[graphql(default)]
     pub sector_ids: Vec<Uuid>,
     /// Hidden profiles are seen only by those who manage profiles.
     #[serde(default = "visible_by_default")]
+    #[graphql(default = true)]
     pub visible: bool,
 }
 

@@ -20,7 +20,8 @@ use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, link_map};
 
 /// A link on an editor's profile.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, async_graphql::InputObject)]
+#[graphql(name = "ProfileLinkInput")]
 pub struct ProfileLink {
     pub label: String,
     pub url: String,

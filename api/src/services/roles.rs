@@ -19,9 +19,9 @@ use crate::services::audit::{self, AuditEntry};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 
 /// One grant of a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
-#[graphql(name = "Permission")]
+#[graphql(name = "Permission", input_name = "PermissionInput")]
 pub struct Grant {
     pub resource: Resource,
     pub action: Action,
@@ -43,14 +43,16 @@ pub struct RoleRecord {
 }
 
 /// A role as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
     /// Lower-case letters, digits and underscores.
     pub name: String,
     #[serde(default)]
+    #[graphql(default)]
     pub description: String,
     #[serde(default)]
+    #[graphql(default)]
     pub permissions: Vec<Grant>,
 }
 

@@ -39,7 +39,7 @@ pub struct UserRecord {
 }
 
 /// An account as admins write it.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     pub email: String,
@@ -49,8 +49,10 @@ pub struct UserInput {
     /// A role name.
     pub role: String,
     #[serde(default)]
+    #[graphql(default)]
     pub disabled: bool,
     #[serde(default)]
+    #[graphql(default)]
     pub sector_ids: Vec<Uuid>,
     #[serde(default)]
     pub editor_id: Option<Uuid>,
