@@ -162,6 +162,8 @@ pub struct ListQuery {
     pub include: Vec<&'static str>,
     /// Fields to return (`id` always); `None` means all.
     pub fields: Option<Vec<&'static str>>,
+    /// Whether the total is counted; without it, `Page::total` only tells whether more follow.
+    pub count_total: bool,
 }
 
 impl ListQuery {
@@ -174,6 +176,7 @@ impl ListQuery {
             filters: Vec::new(),
             include: Vec::new(),
             fields: None,
+            count_total: true,
         }
     }
 

@@ -77,6 +77,23 @@ async fn relations_are_batched(app: TestApp) {
     }
     assert_eq!(counts[0], counts[1], "statements for 5 and for 100 essays: {counts:?}");
     assert!(counts[0] <= 12, "{counts:?}");
+    // totalCount is counted only when selected; hasNextPage is right either way.
+    let statements = |query: &'static str| {
+        let app = &app;
+        async move {
+            let before = app.statements().await;
+            let reply = data(&graphql(app, None, query).await);
+            (app.statements().await - before, reply)
+        }
+    };
+    let (without, reply) = statements("{ essays(first: 2) { pageInfo { hasNextPage } nodes { title } } }").await;
+    assert_eq!(reply["essays"]["pageInfo"]["hasNextPage"], true);
+    let (with, reply) = statements("{ essays(first: 2) { totalCount pageInfo { hasNextPage } nodes { title } } }").await;
+    assert_eq!(reply["essays"]["pageInfo"]["hasNextPage"], true);
+    assert!(reply["essays"]["totalCount"].as_u64().unwrap() > 100);
+    assert_eq!(with, without + 1, "the count runs only when totalCount is selected");
+    let (_, last_page) = statements("{ essays(first: 100, after: \"bzoxMDA\") { pageInfo { hasNextPage } nodes { title } } }").await;
+    assert_eq!(last_page["essays"]["pageInfo"]["hasNextPage"], false);
 }
 
 async fn limits_are_enforced_before_any_database_work(app: TestApp) {

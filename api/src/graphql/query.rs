@@ -264,8 +264,10 @@ async fn content_page(ctx: &Context<'_>, kind: Option<ContentKind>, paging: Pagi
     .await?;
     query.offset = offset;
     query.limit = limit;
-    // Bodies load only when a body field is asked for.
     let look = ctx.look_ahead();
+    // The total is counted only when asked for.
+    query.count_total = look.field("totalCount").exists();
+    // Bodies load only when a body field is asked for.
     let wants_body = ["body", "bodyHtml"].iter().any(|f| look.field("nodes").field(f).exists() || look.field("edges").field("node").field(f).exists());
     if !wants_body {
         query.fields = Some(spec.fields.iter().copied().filter(|f| *f != "body" && *f != "body_html").collect());

@@ -120,6 +120,14 @@ where
     E::Model: Sync,
     D: ConnectionTrait,
 {
+    if !query.count_total {
+        // One row more than asked tells whether another page follows, without counting.
+        let mut items = select.offset(query.offset).limit(query.limit + 1).all(db).await?;
+        let more = items.len() as u64 > query.limit;
+        items.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+        let total = query.offset + items.len() as u64 + u64::from(more);
+        return Ok(Page { items, total });
+    }
     let total = select.clone().count(db).await?;
     let items = if query.offset >= total {
         Vec::new()
