@@ -21,8 +21,20 @@ async fn graphql_and_rest_agree_for_every_caller(app: TestApp) {
     app.seed_demo().await;
     let admin = app.admin().await;
     let preview = app.post_as(&admin, "/api/v1/api-keys", &json!({"name": "p", "scope": "preview"})).await.json()["secret"].as_str().unwrap().to_owned();
+    let content_key = app.post_as(&admin, "/api/v1/api-keys", &json!({"name": "c", "scope": "content"})).await.json()["secret"].as_str().unwrap().to_owned();
     let (_, editor) = app.user("editor", &[app.get("/api/v1/sectors/labor").await.json()["id"].as_str().unwrap().to_owned()], None).await;
-    for (who, token) in [("anonymous", None), ("preview key", Some(preview.as_str())), ("editor", Some(editor.as_str())), ("admin", Some(admin.as_str()))] {
+    let profile = app.get("/api/v1/editors?limit=1").await.json()[0]["id"].as_str().unwrap().to_owned();
+    let (_, author) = app.user("author", &[], Some(&profile)).await;
+    let (_, collector) = app.user("news_collector", &[], None).await;
+    for (who, token) in [
+        ("anonymous", None),
+        ("content key", Some(content_key.as_str())),
+        ("preview key", Some(preview.as_str())),
+        ("author", Some(author.as_str())),
+        ("news collector", Some(collector.as_str())),
+        ("editor", Some(editor.as_str())),
+        ("admin", Some(admin.as_str())),
+    ] {
         for (field, path) in [("essays", "essays"), ("analyses", "analyses"), ("blogPosts", "blog-posts"), ("newsLinks", "news-links"), ("content", "content")] {
             let rest = app.send(reqwest::Method::GET, &format!("/api/v1/{path}?limit=100"), token, None, &[]).await;
             let gql = data(&graphql(&app, token, &format!("{{ {field}(first: 100) {{ totalCount nodes {{ databaseId }} }} }}")).await);
