@@ -296,6 +296,36 @@ async fn catalog_admin_mutations_and_revisions(app: TestApp) {
     assert_eq!(public["node"]["revisions"], json!([]), "the public sees no history");
 }
 
+async fn every_list_pages_both_ways_with_filters(app: TestApp) {
+    app.seed_demo().await;
+    let rest_ids = app.get("/api/v1/content?sector=labor&limit=100").await.ids();
+    let ids = |value: &Value| -> Vec<String> { value["nodes"].as_array().unwrap().iter().map(|n| n["databaseId"].as_str().unwrap().to_owned()).collect() };
+    let last = data(&graphql(&app, None, "{ sector(slug: \"labor\") { content(last: 2) { nodes { databaseId } edges { cursor } pageInfo { hasPreviousPage hasNextPage } } } }").await);
+    let page = &last["sector"]["content"];
+    assert_eq!(ids(page), rest_ids[rest_ids.len() - 2..].to_vec(), "last: 2 is the oldest two, newest first");
+    assert_eq!(page["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    let cursor = page["edges"][0]["cursor"].as_str().unwrap();
+    let before = data(&graphql(&app, None, &format!("{{ sector(slug: \"labor\") {{ content(last: 3, before: \"{cursor}\") {{ nodes {{ databaseId }} }} }} }}")).await);
+    assert_eq!(ids(&before["sector"]["content"]), rest_ids[rest_ids.len() - 5..rest_ids.len() - 2].to_vec());
+    let first = data(&graphql(&app, None, "{ sector(slug: \"labor\") { content(first: 3) { nodes { databaseId } edges { cursor } } } }").await);
+    assert_eq!(ids(&first["sector"]["content"]), rest_ids[..3].to_vec());
+    let after = first["sector"]["content"]["edges"][2]["cursor"].as_str().unwrap();
+    let next = data(&graphql(&app, None, &format!("{{ sector(slug: \"labor\") {{ content(first: 3, after: \"{after}\") {{ nodes {{ databaseId }} }} }} }}")).await);
+    assert_eq!(ids(&next["sector"]["content"]), rest_ids[3..6].to_vec());
+
+    let tags = data(&graphql(&app, None, "{ tags(filter: {nameContains: \"OR\"}, orderBy: NAME_DESC) { totalCount nodes { databaseId } } }").await);
+    let rest_tags = app.get("/api/v1/tags?name_like=OR&sort=-name").await;
+    assert_eq!(ids(&tags["tags"]), rest_tags.ids());
+    assert!(rest_tags.total() > 0);
+    let bloggers = data(&graphql(&app, None, "{ editors(filter: {teamRole: [BLOGGER], sector: [\"labor\"]}, orderBy: NAME_ASC) { nodes { databaseId } } }").await);
+    assert_eq!(ids(&bloggers["editors"]), app.get("/api/v1/editors?team_role=blogger&sector=labor&sort=display_name").await.ids());
+    let sectors = data(&graphql(&app, None, "{ sectors(last: 2, orderBy: POSITION_ASC) { nodes { slug } } }").await);
+    assert_eq!(sectors["sectors"]["nodes"][1]["slug"], "housing-justice");
+    let wrong = graphql(&app, None, "{ tags(orderBy: POSITION_ASC) { totalCount } }").await.json();
+    assert_eq!(wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -311,6 +341,7 @@ crate::on_both_databases!(
     admin_reads_and_persisted_queries,
     nested_paths_follow_the_policy_in_batches,
     catalog_admin_mutations_and_revisions,
+    every_list_pages_both_ways_with_filters,
     schema_file_is_current,
 );
 

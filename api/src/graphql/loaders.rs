@@ -60,6 +60,8 @@ pub struct ChildrenKey {
     pub kind: Option<crate::domain::ContentKind>,
     pub offset: u64,
     pub limit: u64,
+    /// Count the window from the oldest item (Relay `last` without `before`).
+    pub from_end: bool,
 }
 
 /// Loads pages of content under many parents, one windowed query per relation and window.
@@ -72,17 +74,18 @@ impl Loader<ChildrenKey> for Children {
     type Error = LoadError;
 
     async fn load(&self, keys: &[ChildrenKey]) -> Result<HashMap<ChildrenKey, Self::Value>, LoadError> {
-        let mut groups: HashMap<(crate::services::content::Parent, Option<crate::domain::ContentKind>, u64, u64), Vec<Uuid>> = HashMap::new();
+        type Group = (crate::services::content::Parent, Option<crate::domain::ContentKind>, u64, u64, bool);
+        let mut groups: HashMap<Group, Vec<Uuid>> = HashMap::new();
         for key in keys {
-            groups.entry((key.parent, key.kind, key.offset, key.limit)).or_default().push(key.id);
+            groups.entry((key.parent, key.kind, key.offset, key.limit, key.from_end)).or_default().push(key.id);
         }
         let mut out = HashMap::new();
-        for ((parent, kind, offset, limit), ids) in groups {
-            let pages = crate::services::content::pages_by_parent(&self.inner.db, &self.inner.principal, kind, parent, &ids, offset, limit)
+        for ((parent, kind, offset, limit, from_end), ids) in groups {
+            let pages = crate::services::content::pages_by_parent(&self.inner.db, &self.inner.principal, kind, parent, &ids, offset, limit, from_end)
                 .await
                 .map_err(Arc::new)?;
             for (id, page) in pages {
-                out.insert(ChildrenKey { parent, id, kind, offset, limit }, page);
+                out.insert(ChildrenKey { parent, id, kind, offset, limit, from_end }, page);
             }
         }
         Ok(out)

@@ -324,13 +324,86 @@ async fn find_content(ctx: &Context<'_>, kind: Option<ContentKind>, id: Option<I
     }
 }
 
+/// Which catalog entries to list.
+#[derive(InputObject, Default, Clone)]
+pub struct CatalogFilter {
+    pub slug: Option<Vec<String>>,
+    /// Name (or title) contains this text, in any case.
+    pub name_contains: Option<String>,
+    /// Editors and blogs only: by sector slug or id.
+    pub sector: Option<Vec<String>>,
+    /// Editors only.
+    pub team_role: Option<Vec<crate::domain::TeamRole>>,
+}
+
+/// Orders of catalog lists.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum CatalogOrder {
+    NameAsc,
+    NameDesc,
+    /// Sectors and key questions only.
+    PositionAsc,
+    CreatedAtDesc,
+    UpdatedAtDesc,
+}
+
+/// The field a catalog resource is named by.
+fn name_field(spec: &ResourceSpec) -> &'static str {
+    ["name", "display_name", "title"].into_iter().find(|f| spec.sorts.contains(f)).unwrap_or("slug")
+}
+
+/// Translates a catalog filter and order into the same list query REST builds.
+fn catalog_query(spec: &'static ResourceSpec, filter: Option<CatalogFilter>, order: Option<CatalogOrder>) -> Result<ListQuery> {
+    let mut query = ListQuery::new(spec);
+    let filter = filter.unwrap_or_default();
+    let mut push = |filter: Filter| -> Result<()> {
+        if spec.filter_field(filter.field).is_none() {
+            return Err(bad_input(format!("`{}` does not apply to {}", filter.field, spec.name)));
+        }
+        query.filters.push(filter);
+        Ok(())
+    };
+    if let Some(slugs) = filter.slug {
+        push(Filter { field: "slug", op: FilterOp::Eq, values: slugs.into_iter().map(FilterValue::Text).collect() })?;
+    }
+    if let Some(text) = filter.name_contains {
+        push(Filter { field: name_field(spec), op: FilterOp::Like, values: vec![FilterValue::Text(text)] })?;
+    }
+    if let Some(sectors) = filter.sector {
+        push(references("sector", &sectors)?)?;
+    }
+    if let Some(roles) = filter.team_role {
+        push(Filter { field: "team_role", op: FilterOp::Eq, values: roles.into_iter().map(|r| FilterValue::Text(r.as_str().into())).collect() })?;
+    }
+    if let Some(order) = order {
+        let (field, descending) = match order {
+            CatalogOrder::NameAsc => (name_field(spec), false),
+            CatalogOrder::NameDesc => (name_field(spec), true),
+            CatalogOrder::PositionAsc => ("position", false),
+            CatalogOrder::CreatedAtDesc => ("created_at", true),
+            CatalogOrder::UpdatedAtDesc => ("updated_at", true),
+        };
+        let field = spec.sorts.iter().copied().find(|s| *s == field).ok_or_else(|| bad_input(format!("{} cannot be ordered that way", spec.name)))?;
+        query.sort = vec![Sort { field, descending }];
+    }
+    Ok(query)
+}
+
 /// Simple lists (sectors, tags…) as connections.
 async fn simple_page<T, F, Fut>(paging: Paging, spec: &'static ResourceSpec, list: F) -> Result<(Page<T>, u64)>
 where
     F: Fn(ListQuery) -> Fut,
     Fut: std::future::Future<Output = Result<Page<T>, AppError>>,
 {
-    let query = ListQuery::new(spec);
+    catalog_page(paging, ListQuery::new(spec), list).await
+}
+
+/// A prepared list query as a connection page.
+async fn catalog_page<T, F, Fut>(paging: Paging, query: ListQuery, list: F) -> Result<(Page<T>, u64)>
+where
+    F: Fn(ListQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, AppError>>,
+{
     let (offset, limit) = window(paging.first, paging.after, paging.last, paging.before, || async {
         let mut count = query.clone();
         count.limit = 0;
@@ -451,9 +524,9 @@ impl QueryRoot {
 
     /// Public editor profiles.
     #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn editors(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<EditorConnection> {
+    async fn editors(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, filter: Option<CatalogFilter>, order_by: Option<CatalogOrder>) -> Result<EditorConnection> {
         let (db, who) = (&state(ctx)?.db, principal(ctx)?);
-        let (page, offset) = simple_page(Paging { first, after, last, before }, &editors::EDITOR_SPEC, |q| async move { editors::list(db, who, &q).await.map(|(p, _)| p) }).await?;
+        let (page, offset) = catalog_page(Paging { first, after, last, before }, catalog_query(&editors::EDITOR_SPEC, filter, order_by)?, |q| async move { editors::list(db, who, &q).await.map(|(p, _)| p) }).await?;
         Ok(EditorConnection::from_page(map_page(page, Editor), offset))
     }
 
@@ -469,9 +542,9 @@ impl QueryRoot {
 
     /// Sectors, in display order.
     #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn sectors(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<SectorConnection> {
+    async fn sectors(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, filter: Option<CatalogFilter>, order_by: Option<CatalogOrder>) -> Result<SectorConnection> {
         let db = &state(ctx)?.db;
-        let (page, offset) = simple_page(Paging { first, after, last, before }, &taxonomy::SECTOR_SPEC, |q| async move { taxonomy::list_sectors(db, &q).await }).await?;
+        let (page, offset) = catalog_page(Paging { first, after, last, before }, catalog_query(&taxonomy::SECTOR_SPEC, filter, order_by)?, |q| async move { taxonomy::list_sectors(db, &q).await }).await?;
         Ok(SectorConnection::from_page(map_page(page, Sector), offset))
     }
 
@@ -487,25 +560,25 @@ impl QueryRoot {
 
     /// Tags, by name.
     #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn tags(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<TagConnection> {
+    async fn tags(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, filter: Option<CatalogFilter>, order_by: Option<CatalogOrder>) -> Result<TagConnection> {
         let db = &state(ctx)?.db;
-        let (page, offset) = simple_page(Paging { first, after, last, before }, &taxonomy::TAG_SPEC, |q| async move { taxonomy::list_tags(db, &q).await }).await?;
+        let (page, offset) = catalog_page(Paging { first, after, last, before }, catalog_query(&taxonomy::TAG_SPEC, filter, order_by)?, |q| async move { taxonomy::list_tags(db, &q).await }).await?;
         Ok(TagConnection::from_page(map_page(page, Tag), offset))
     }
 
     /// The key questions, in order.
     #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn questions(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<KeyQuestionConnection> {
+    async fn questions(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, filter: Option<CatalogFilter>, order_by: Option<CatalogOrder>) -> Result<KeyQuestionConnection> {
         let db = &state(ctx)?.db;
-        let (page, offset) = simple_page(Paging { first, after, last, before }, &taxonomy::QUESTION_SPEC, |q| async move { taxonomy::list_questions(db, &q).await }).await?;
+        let (page, offset) = catalog_page(Paging { first, after, last, before }, catalog_query(&taxonomy::QUESTION_SPEC, filter, order_by)?, |q| async move { taxonomy::list_questions(db, &q).await }).await?;
         Ok(KeyQuestionConnection::from_page(map_page(page, KeyQuestion), offset))
     }
 
     /// Blogs.
     #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn blogs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<BlogConnection> {
+    async fn blogs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, filter: Option<CatalogFilter>, order_by: Option<CatalogOrder>) -> Result<BlogConnection> {
         let (db, who) = (&state(ctx)?.db, principal(ctx)?);
-        let (page, offset) = simple_page(Paging { first, after, last, before }, &blogs::BLOG_SPEC, |q| async move { blogs::list(db, who, &q).await.map(|(p, _)| p) }).await?;
+        let (page, offset) = catalog_page(Paging { first, after, last, before }, catalog_query(&blogs::BLOG_SPEC, filter, order_by)?, |q| async move { blogs::list(db, who, &q).await.map(|(p, _)| p) }).await?;
         Ok(BlogConnection::from_page(map_page(page, Blog), offset))
     }
 

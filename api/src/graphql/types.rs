@@ -185,35 +185,59 @@ impl From<ContentRecord> for Content {
     }
 }
 
-/// Parses the window of a nested connection (`first` up to 100, `after` a cursor).
-fn nested_window(first: Option<i32>, after: Option<String>) -> Result<(u64, u64)> {
-    let limit = match first {
-        None => 20,
-        Some(n) if n < 0 => return Err(AppError::bad_request("invalid_argument", "`first` must not be negative").to_graphql()),
-        Some(n) if n as u64 > crate::listing::MAX_LIMIT => {
-            return Err(AppError::bad_request("invalid_argument", format!("`first` is {n}; the maximum page size is {}", crate::listing::MAX_LIMIT)).to_graphql());
-        }
-        Some(n) => n as u64,
-    };
-    let offset = match after {
-        None => 0,
-        Some(cursor) => {
-            crate::rest::list_query::parse_list(&format!("cursor={cursor}&limit=1"), None, &crate::services::taxonomy::TAG_SPEC)
-                .map_err(|_| AppError::bad_request("invalid_argument", "the cursor is not one this API issued").to_graphql())?
-                .query
-                .offset
-                + 1
+/// The window of a nested connection: an offset and limit, or the last `n` items.
+fn nested_window(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<(u64, u64, bool)> {
+    let bad = |message: String| AppError::bad_request("invalid_argument", message).to_graphql();
+    let size = |n: Option<i32>, name: &str| -> Result<Option<u64>> {
+        match n {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(bad(format!("`{name}` must not be negative"))),
+            Some(n) if n as u64 > crate::listing::MAX_LIMIT => Err(bad(format!("`{name}` is {n}; the maximum page size is {}", crate::listing::MAX_LIMIT))),
+            Some(n) => Ok(Some(n as u64)),
         }
     };
-    Ok((offset, limit))
+    let cursor = |c: String| -> Result<u64> {
+        Ok(crate::rest::list_query::parse_list(&format!("cursor={c}&limit=1"), None, &crate::services::taxonomy::TAG_SPEC)
+            .map_err(|_| bad("the cursor is not one this API issued".into()))?
+            .query
+            .offset)
+    };
+    let start = after.map(cursor).transpose()?.map_or(0, |a| a + 1);
+    let end = before.map(cursor).transpose()?;
+    match (size(first, "first")?, size(last, "last")?) {
+        (Some(_), Some(_)) => Err(bad("use `first` or `last`, not both".into())),
+        (None, Some(last)) => match end {
+            Some(end) => {
+                let offset = end.saturating_sub(last).max(start);
+                Ok((offset, end.saturating_sub(offset), false))
+            }
+            None => Ok((0, last, true)),
+        },
+        (first, None) => {
+            let first = first.unwrap_or(20);
+            Ok((start, end.map_or(first, |end| first.min(end.saturating_sub(start))), false))
+        }
+    }
 }
 
-/// The page of content under one parent, through the batched loader.
-async fn children(ctx: &Context<'_>, parent: Parent, id: Uuid, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<(crate::listing::Page<ContentRecord>, u64)> {
-    let (offset, limit) = nested_window(first, after)?;
-    let key = ChildrenKey { parent, id, kind, offset, limit };
+/// The page of content under one parent, through the batched loader, and the offset of its first item.
+#[allow(clippy::too_many_arguments)]
+async fn children(
+    ctx: &Context<'_>,
+    parent: Parent,
+    id: Uuid,
+    kind: Option<ContentKind>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<(crate::listing::Page<ContentRecord>, u64)> {
+    let (offset, limit, from_end) = nested_window(first, after, last, before)?;
+    let key = ChildrenKey { parent, id, kind, offset, limit, from_end };
     let page = loaders(ctx)?.children.load_one(key).await.map_err(|e| e.to_graphql())?;
-    Ok((page.unwrap_or(crate::listing::Page { items: Vec::new(), total: 0 }), offset))
+    let page = page.unwrap_or(crate::listing::Page { items: Vec::new(), total: 0 });
+    let offset = if from_end { page.total.saturating_sub(page.items.len() as u64) } else { offset };
+    Ok((page, offset))
 }
 
 fn contents(page: crate::listing::Page<ContentRecord>) -> crate::listing::Page<Content> {
@@ -239,15 +263,15 @@ impl Editor {
         Ok(load_many(&loaders(ctx)?.sectors, &self.0.sector_ids).await?.into_iter().map(Sector).collect())
     }
     /// What this editor is an author of (of one kind, or of every kind), newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
-        let (page, offset) = children(ctx, Parent::Author, self.0.id, kind, first, after).await?;
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Author, self.0.id, kind, first, after, last, before).await?;
         Ok(ContentConnection::from_page(contents(page), offset))
     }
     /// The essays this editor is an author of, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn essays(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<EssayConnection> {
-        let (page, offset) = children(ctx, Parent::Author, self.0.id, Some(ContentKind::Essay), first, after).await?;
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn essays(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<EssayConnection> {
+        let (page, offset) = children(ctx, Parent::Author, self.0.id, Some(ContentKind::Essay), first, after, last, before).await?;
         Ok(EssayConnection::from_page(crate::listing::Page { items: page.items.into_iter().map(Essay).collect(), total: page.total }, offset))
     }
 }
@@ -265,9 +289,9 @@ impl Sector {
     async fn description(&self) -> &str { &self.0.description }
     async fn position(&self) -> i32 { self.0.position }
     /// Content filed under this sector, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
-        let (page, offset) = children(ctx, Parent::Sector, self.0.id, kind, first, after).await?;
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Sector, self.0.id, kind, first, after, last, before).await?;
         Ok(ContentConnection::from_page(contents(page), offset))
     }
 }
@@ -283,9 +307,9 @@ impl Tag {
     async fn slug(&self) -> &str { &self.0.slug }
     async fn name(&self) -> &str { &self.0.name }
     /// Content with this tag, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
-        let (page, offset) = children(ctx, Parent::Tag, self.0.id, kind, first, after).await?;
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, kind: Option<ContentKind>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Tag, self.0.id, kind, first, after, last, before).await?;
         Ok(ContentConnection::from_page(contents(page), offset))
     }
 }
@@ -303,9 +327,9 @@ impl KeyQuestion {
     async fn prompt(&self) -> &str { &self.0.prompt }
     async fn position(&self) -> i32 { self.0.position }
     /// Essays and analyses answering this question, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn content(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<ContentConnection> {
-        let (page, offset) = children(ctx, Parent::Question, self.0.id, None, first, after).await?;
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn content(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<ContentConnection> {
+        let (page, offset) = children(ctx, Parent::Question, self.0.id, None, first, after, last, before).await?;
         Ok(ContentConnection::from_page(contents(page), offset))
     }
 }
@@ -329,9 +353,9 @@ impl Blog {
         Ok(load_many(&loaders(ctx)?.editors, &self.0.blogger_ids).await?.into_iter().map(Editor).collect())
     }
     /// The blog's posts, newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
-    async fn posts(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<BlogPostConnection> {
-        let (page, offset) = children(ctx, Parent::Blog, self.0.id, Some(ContentKind::BlogPost), first, after).await?;
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn posts(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<BlogPostConnection> {
+        let (page, offset) = children(ctx, Parent::Blog, self.0.id, Some(ContentKind::BlogPost), first, after, last, before).await?;
         Ok(BlogPostConnection::from_page(crate::listing::Page { items: page.items.into_iter().map(BlogPost).collect(), total: page.total }, offset))
     }
 }

@@ -74,7 +74,10 @@ fn base(principal: &Principal, kind: Option<ContentKind>, parent: Parent, parent
     (select, parent_expr)
 }
 
-/// A page of each parent's items, newest first (`offset`/`limit` apply per parent).
+/// A page of each parent's items, newest first (`offset`/`limit` apply per parent). With
+/// `from_end`, the window counts from the oldest item instead (Relay's `last` without `before`),
+/// and each page still comes newest first.
+#[allow(clippy::too_many_arguments)]
 pub async fn pages_by_parent(
     db: &impl ConnectionTrait,
     principal: &Principal,
@@ -83,6 +86,7 @@ pub async fn pages_by_parent(
     parents: &[Uuid],
     offset: u64,
     limit: u64,
+    from_end: bool,
 ) -> Result<HashMap<Uuid, Page<ContentRecord>>, AppError> {
     let mut pages: HashMap<Uuid, Page<ContentRecord>> = parents.iter().map(|p| (*p, Page { items: Vec::new(), total: 0 })).collect();
     if parents.is_empty() {
@@ -106,10 +110,11 @@ pub async fn pages_by_parent(
     for column in content_item::Column::iter() {
         ranked.expr_as(Expr::col((content_item::Entity, column)), Alias::new(column.as_str()));
     }
-    // Same order as content lists by default: newest first, then id.
+    // Same order as content lists by default: newest first, then id (reversed when counting from the end).
+    let direction = if from_end { "ASC" } else { "DESC" };
     ranked.expr_as(parent_expr, Alias::new("parent_id")).expr_as(
         Expr::cust(format!(
-            "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY \"content_items\".\"published_at\" DESC, \"content_items\".\"id\" DESC)",
+            "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY \"content_items\".\"published_at\" {direction}, \"content_items\".\"id\" {direction})",
             parent_sql(parent)
         )),
         Alias::new("row_number"),
@@ -134,6 +139,11 @@ pub async fn pages_by_parent(
     for (owner, item) in owners.into_iter().zip(items) {
         if let Some(page) = pages.get_mut(&owner) {
             page.items.push(item);
+        }
+    }
+    if from_end {
+        for page in pages.values_mut() {
+            page.items.reverse();
         }
     }
     Ok(pages)
