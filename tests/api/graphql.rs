@@ -326,6 +326,24 @@ async fn every_list_pages_both_ways_with_filters(app: TestApp) {
     assert_eq!(wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 }
 
+async fn endpoint_speaks_the_usual_ways(app: TestApp) {
+    let page = app.get_with("/graphql", &[("Accept", "text/html")]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&page.body).to_lowercase().contains("graphiql"));
+    let typed = app
+        .send(reqwest::Method::POST, "/graphql", None, Some("{\"query\":\"{ sectors { totalCount } }\"}"), &[("Accept", "application/graphql-response+json")])
+        .await;
+    assert_eq!(typed.status, 200);
+    assert_eq!(typed.header("content-type").unwrap(), "application/graphql-response+json");
+    let batch = app.send(reqwest::Method::POST, "/graphql", None, Some("[{\"query\":\"{ sectors { totalCount } }\"}]"), &[]).await;
+    assert_eq!(batch.status, 400, "batches are refused");
+    let variables = app
+        .send(reqwest::Method::POST, "/graphql", None, Some("{\"query\":\"query($n: Int) { tags(first: $n) { totalCount } }\",\"variables\":{\"n\":2}}"), &[])
+        .await;
+    assert!(variables.json()["errors"].is_null());
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -342,6 +360,7 @@ crate::on_both_databases!(
     nested_paths_follow_the_policy_in_batches,
     catalog_admin_mutations_and_revisions,
     every_list_pages_both_ways_with_filters,
+    endpoint_speaks_the_usual_ways,
     schema_file_is_current,
 );
 
