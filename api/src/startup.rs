@@ -150,8 +150,8 @@ impl Application {
         if settings.scheduler_interval_seconds > 0 {
             crate::jobs::scheduler::spawn(db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
         }
-        let schema = crate::graphql::build_schema(settings.graphql_introspection);
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), schema };
+        let schemas = crate::graphql::build_schemas(settings.graphql_introspection);
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), schemas };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;

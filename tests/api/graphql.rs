@@ -344,6 +344,83 @@ async fn endpoint_speaks_the_usual_ways(app: TestApp) {
     assert!(variables.json()["errors"].is_null());
 }
 
+async fn graphiql_is_served_offline(app: TestApp) {
+    let page = app.get_with("/graphql", &[("Accept", "text/html,application/xhtml+xml")]).await;
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(!html.contains("://"), "the page loads nothing from another host: {html}");
+    assert!(page.header("content-security-policy").unwrap().contains("script-src 'self'"));
+    let assets: Vec<&str> = html.split("\"/graphql/assets/").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert!(assets.iter().any(|a| a.starts_with("graphiql-") && a.ends_with(".js")), "{assets:?}");
+    assert!(assets.iter().any(|a| a.starts_with("react-dom-")), "{assets:?}");
+    for asset in assets {
+        let reply = app.get(&format!("/graphql/assets/{asset}")).await;
+        assert_eq!(reply.status, 200, "{asset}");
+        let media = if asset.ends_with(".css") { "text/css" } else { "text/javascript" };
+        assert!(reply.header("content-type").unwrap().starts_with(media), "{asset}");
+        assert!(!reply.body.is_empty());
+    }
+    app.get("/graphql/assets/missing.js").await.assert_problem(404);
+}
+
+/// The introspection queries graphql-js's `getIntrospectionQuery()` writes, with its defaults and
+/// with every option (`tests/api/fixtures/introspection/`).
+fn introspection_fixtures() -> Vec<(String, String)> {
+    ["introspection-default", "introspection-all-options"]
+        .iter()
+        .map(|name| {
+            let path = format!("{}/tests/api/fixtures/introspection/{name}.graphql", env!("CARGO_MANIFEST_DIR"));
+            ((*name).to_owned(), std::fs::read_to_string(path).unwrap())
+        })
+        .collect()
+}
+
+async fn standard_introspection_describes_the_whole_schema(app: TestApp) {
+    for (name, query) in introspection_fixtures() {
+        let body = json!({"query": query, "operationName": "IntrospectionQuery"}).to_string();
+        let schema = data(&app.send(reqwest::Method::POST, "/graphql", None, Some(&body), &[]).await)["__schema"].clone();
+        assert_eq!(schema["queryType"]["name"], "QueryRoot", "{name}");
+        assert_eq!(schema["mutationType"]["name"], "MutationRoot", "{name}");
+        let types = schema["types"].as_array().unwrap();
+        let named: std::collections::HashSet<&str> = types.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        for wanted in ["Essay", "Content", "Node", "ContentFilter", "EssayConnection", "DateTime", "UUID"] {
+            assert!(named.contains(wanted), "{name}: {wanted}");
+        }
+        // What a client schema is built from: every type reference ends in a type the answer names.
+        fn resolves(reference: &Value, named: &std::collections::HashSet<&str>) -> bool {
+            match reference["name"].as_str() {
+                Some(name) => named.contains(name),
+                None => reference["ofType"].is_object() && resolves(&reference["ofType"], named),
+            }
+        }
+        for ty in types {
+            for field in ty["fields"].as_array().into_iter().flatten() {
+                assert!(resolves(&field["type"], &named), "{name}: {}.{}", ty["name"], field["name"]);
+                for arg in field["args"].as_array().unwrap() {
+                    assert!(resolves(&arg["type"], &named), "{name}: {}.{}({})", ty["name"], field["name"], arg["name"]);
+                }
+            }
+        }
+        if name.ends_with("all-options") {
+            let date_time = types.iter().find(|t| t["name"] == "DateTime").unwrap();
+            assert!(date_time["specifiedByURL"].as_str().unwrap().starts_with("https://"), "{date_time}");
+        }
+        // The same query over GET works as well (codegen tools send either).
+        let get = app.get(&format!("/graphql?query={}", urlencode(&query))).await;
+        assert!(get.json()["errors"].is_null(), "{name} over GET: {}", get.json());
+    }
+    // Listing introspection lists in one another without end is refused before any work.
+    let mut fan_out = "name".to_owned();
+    for _ in 0..6 {
+        fan_out = format!("fields {{ type {{ {fan_out} }} }}");
+    }
+    let refused = graphql(&app, None, &format!("{{ __schema {{ types {{ {fan_out} }} }} }}")).await.json();
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    // Data next to the schema is held to the data limits.
+    let mixed = format!("{{ essays {{ totalCount }} {} }}", "__schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }");
+    assert!(!graphql(&app, None, &mixed).await.json()["errors"].is_null(), "a deep query with data fields is refused");
+}
+
 async fn schema_file_is_current(_app: TestApp) {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
@@ -361,6 +438,8 @@ crate::on_both_databases!(
     catalog_admin_mutations_and_revisions,
     every_list_pages_both_ways_with_filters,
     endpoint_speaks_the_usual_ways,
+    graphiql_is_served_offline,
+    standard_introspection_describes_the_whole_schema,
     schema_file_is_current,
 );
 

@@ -11,6 +11,7 @@ mod graphql;
 mod list_dialects;
 mod permissions;
 mod public_reads;
+mod read_only;
 mod statements;
 mod system;
 mod workflow;

@@ -31,6 +31,49 @@ async fn openapi_is_served_and_current(app: TestApp) {
     }
 }
 
+/// Every `pattern` and `example` in the document, with where it is.
+fn walk<'a>(value: &'a serde_json::Value, at: String, found: &mut Vec<(String, &'a str, &'a serde_json::Value)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                if key == "pattern" || key == "example" {
+                    found.push((at.clone(), key.as_str(), inner));
+                }
+                walk(inner, format!("{at}/{key}"), found);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().enumerate().for_each(|(i, inner)| walk(inner, format!("{at}/{i}"), found)),
+        _ => {}
+    }
+}
+
+async fn openapi_tells_the_truth_about_sparse_reads_and_stays_light(app: TestApp) {
+    app.seed_demo().await;
+    let doc = app.get("/openapi.json").await.json();
+    let sparse = app.get("/api/v1/sectors/labor?fields=slug,description,name").await.json();
+    let keys: Vec<&str> = sparse.as_object().unwrap().keys().map(String::as_str).collect();
+    assert!(keys.contains(&"id") && !keys.contains(&"position"), "{keys:?}");
+    let reference = doc["paths"]["/api/v1/sectors/{id_or_slug}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    let schema = &doc["components"]["schemas"][reference.rsplit('/').next().unwrap()];
+    assert_eq!(schema["required"], serde_json::json!(["id"]), "{reference}");
+    for key in keys {
+        assert!(schema["properties"][key].is_object(), "{key} is documented");
+    }
+    let list = &doc["paths"]["/api/v1/essays"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"];
+    assert_eq!(list, "#/components/schemas/SparseContentRecord");
+    let created = &doc["paths"]["/api/v1/essays"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(created, "#/components/schemas/ContentRecord", "writes answer with the whole record");
+
+    // Patterns a browser's example generator can live with, and small examples.
+    let mut found = Vec::new();
+    walk(&doc, String::new(), &mut found);
+    assert!(found.iter().any(|(_, key, _)| *key == "pattern"));
+    for (at, key, value) in found {
+        let size = value.to_string().len();
+        assert!(size <= 200, "{key} at {at} is {size} bytes");
+    }
+}
+
 async fn docs_ui_works_offline(app: TestApp) {
     let redirect = app.get("/docs").await;
     assert!(matches!(redirect.status, 301 | 308));
@@ -47,4 +90,9 @@ async fn docs_ui_works_offline(app: TestApp) {
     assert!(init.contains("/openapi.json"));
 }
 
-crate::on_both_databases!(health_and_readiness, openapi_is_served_and_current, docs_ui_works_offline);
+crate::on_both_databases!(
+    health_and_readiness,
+    openapi_is_served_and_current,
+    openapi_tells_the_truth_about_sparse_reads_and_stays_light,
+    docs_ui_works_offline,
+);

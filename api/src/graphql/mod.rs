@@ -1,14 +1,15 @@
 //! The GraphQL adapter (`/graphql`): schema, resolvers and loaders over the same services and
 //! policy as REST.
 
+pub mod graphiql;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod types;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
-use async_graphql::http::GraphiQLSource;
+use actix_web::web;
 use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
 use async_graphql::{EmptySubscription, Schema};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
@@ -23,62 +24,71 @@ use crate::state::AppState;
 /// The schema type.
 pub type OuSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 12;
-/// Most complex query accepted (each field counts one, lists by their page size).
-pub const MAX_COMPLEXITY: usize = 5000;
-
 /// Persisted queries remembered per node (clients resend the text when a node does not know it).
 const PERSISTED_QUERIES: usize = 1024;
 
-/// Builds the schema with its limits (over-limit queries are refused before any database work)
-/// and automatic persisted queries, so `GET` queries can be cached by hash.
-pub fn build_schema(introspection: bool) -> OuSchema {
-    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .limit_directives(20)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)));
-    if introspection { builder.finish() } else { builder.disable_introspection().finish() }
+/// The schema twice over, with the limits of [`limits`]: one for data queries, one for queries
+/// that read only the schema. Both answer from the same resolvers; each keeps its own persisted
+/// queries, so a hash the data schema does not know is resent as text and classified again.
+#[derive(Clone)]
+pub struct Schemas {
+    data: OuSchema,
+    schema_only: OuSchema,
 }
 
-/// The schema in SDL, as kept in `schema.graphql`.
+/// Builds both schemas (over-limit queries are refused before any database work), with automatic
+/// persisted queries so `GET` queries can be cached by hash.
+pub fn build_schemas(introspection: bool) -> Schemas {
+    let build = |depth: usize| {
+        let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+            .limit_depth(depth)
+            .limit_complexity(limits::MAX_COMPLEXITY)
+            .limit_recursive_depth(32)
+            .limit_directives(20)
+            .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)));
+        if introspection { builder.finish() } else { builder.disable_introspection().finish() }
+    };
+    Schemas { data: build(limits::MAX_DEPTH), schema_only: build(limits::MAX_INTROSPECTION_DEPTH) }
+}
+
+/// The schema in SDL, as kept in `schema.graphql` (with `@specifiedBy`, as introspection shows it).
 pub fn sdl() -> String {
-    build_schema(true).sdl()
+    build_schemas(true).data.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// Runs a query or mutation (POST).
 pub async fn execute(req: actix_web::HttpRequest, state: web::Data<AppState>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
-    run(&req, &state, caller, request.into_inner()).await
+    run(&req, &state, caller, request.into_inner(), Method::Post).await
 }
 
 /// Runs a query from the URL (GET); mutations are refused, so GETs stay safe to cache.
 pub async fn execute_get(req: actix_web::HttpRequest, state: web::Data<AppState>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
-    let request = request.into_inner();
-    if is_mutation(&request) {
-        let error = crate::error::AppError::bad_request("mutation_over_get", "mutations must be sent with POST").to_graphql();
-        return async_graphql::Response::from_errors(vec![error.into_server_error(async_graphql::Pos::default())]).into();
-    }
-    run(&req, &state, caller, request).await
+    run(&req, &state, caller, request.into_inner(), Method::Get).await
 }
 
-/// Whether the operation a request runs is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::OperationType;
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
+/// How the request came.
+#[derive(PartialEq)]
+enum Method {
+    Get,
+    Post,
+}
+
+fn refuse(error: crate::error::AppError) -> GraphQLResponse {
+    async_graphql::Response::from_errors(vec![error.to_graphql().into_server_error(async_graphql::Pos::default())]).into()
+}
+
+async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, request: async_graphql::Request, method: Method) -> GraphQLResponse {
+    let schema = match limits::classify(&request.query, request.operation_name.as_deref()) {
+        limits::Operation::Mutation if method == Method::Get => {
+            return refuse(crate::error::AppError::bad_request("mutation_over_get", "mutations must be sent with POST"));
+        }
+        limits::Operation::SchemaOnly { nested_lists } if nested_lists > limits::MAX_INTROSPECTION_LISTS => {
+            let detail = format!("an introspection query may nest at most {} lists of types, fields or arguments", limits::MAX_INTROSPECTION_LISTS);
+            return refuse(crate::error::AppError::bad_request("query_too_complex", detail));
+        }
+        limits::Operation::SchemaOnly { .. } => &state.schemas.schema_only,
+        _ => &state.schemas.data,
     };
-    document.operations.iter().any(|(name, operation)| {
-        let chosen = match (&request.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            _ => true,
-        };
-        chosen && operation.node.ty == OperationType::Mutation
-    })
-}
-
-async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, request: async_graphql::Request) -> GraphQLResponse {
     let loaders = Loaders::new(state.db.clone(), caller.principal.clone());
     let client = ClientInfo {
         ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
@@ -90,15 +100,7 @@ async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, req
         .data(SessionFamily(caller.family))
         .data(client)
         .data(loaders);
-    state.schema.execute(request).await.into()
-}
-
-/// The GraphiQL page, for browsers that open `/graphql`.
-pub async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/html; charset=utf-8")
-        .body(GraphiQLSource::build().endpoint("/graphql").finish())
+    schema.execute(request).await.into()
 }
 
 /// Registers `/graphql`.
@@ -109,7 +111,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().guard(actix_web::guard::fn_guard(|ctx| {
                 let accepts_html = ctx.head().headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
                 accepts_html && !ctx.head().uri.query().is_some_and(|q| q.contains("query="))
-            })).to(graphiql))
+            })).to(graphiql::page))
             .route(web::get().to(execute_get)),
+    )
+    .service(
+        web::resource(format!("{}/{{name}}", graphiql::ASSETS_PATH))
+            .route(web::get().to(graphiql::asset))
+            .route(web::head().to(graphiql::asset)),
     );
 }

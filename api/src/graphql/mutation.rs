@@ -51,7 +51,7 @@ async fn kind_of(state: &AppState, id: Uuid) -> Result<ContentKind> {
 }
 
 fn precondition(state: &AppState, expected_version: Option<i32>) -> Precondition {
-    Precondition { if_match: None, version: expected_version, required: state.settings.require_preconditions }
+    Precondition { version: expected_version, required: state.settings.require_preconditions, ..Precondition::default() }
 }
 
 fn key(id: &ID) -> Result<IdOrSlug> {
@@ -200,7 +200,7 @@ impl MutationRoot {
         let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
         let id = item_id(&id)?;
         let kind = kind_of(state, id).await?;
-        let none = Precondition { if_match: None, version: None, required: false };
+        let none = Precondition::default();
         Ok(content::trash(&state.db, who, kind, id, none).await.map_err(|e| e.to_graphql())?.into())
     }
 

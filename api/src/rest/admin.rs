@@ -56,19 +56,9 @@ pub async fn get_user(req: HttpRequest, state: web::Data<AppState>, caller: Call
     responses((status = 201, description = "Created", body = UserRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Users, Action::Create)?;
-    let input: UserInput = body::parse(&req, &bytes)?;
+    let input = users::input(&state.db, &caller.principal, None, body::parse_object(&req, &bytes)?).await?;
     let record = users::create(&state.db, &caller.principal, input).await?;
     written(StatusCode::CREATED, &record, Some(format!("/api/v1/users/{}", record.id)))
-}
-
-/// Fields of a user record the server keeps; clients may send them back and they are ignored.
-const USER_READ_ONLY: &[&str] = &["id", "last_login_at", "created_at", "updated_at"];
-
-fn user_input(mut object: serde_json::Map<String, serde_json::Value>) -> Result<UserInput, AppError> {
-    for key in USER_READ_ONLY {
-        object.remove(*key);
-    }
-    crate::error::decode_json(serde_json::Value::Object(object))
 }
 
 /// Replaces an account.
@@ -76,8 +66,9 @@ fn user_input(mut object: serde_json::Map<String, serde_json::Value>) -> Result<
     responses((status = 200, description = "Updated", body = UserRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Users, Action::Update)?;
-    let input = user_input(body::parse_object(&req, &bytes)?)?;
-    let record = users::update(&state.db, &caller.principal, id(&path, "user")?, input).await?;
+    let user_id = id(&path, "user")?;
+    let input = users::input(&state.db, &caller.principal, Some(user_id), body::parse_object(&req, &bytes)?).await?;
+    let record = users::update(&state.db, &caller.principal, user_id, input).await?;
     written(StatusCode::OK, &record, None)
 }
 
@@ -93,7 +84,8 @@ pub async fn patch_user(req: HttpRequest, state: web::Data<AppState>, caller: Ca
     let serde_json::Value::Object(object) = merged else {
         return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
     };
-    let record = users::update(&state.db, &caller.principal, user_id, user_input(object)?).await?;
+    let input = users::input(&state.db, &caller.principal, Some(user_id), object).await?;
+    let record = users::update(&state.db, &caller.principal, user_id, input).await?;
     written(StatusCode::OK, &record, None)
 }
 

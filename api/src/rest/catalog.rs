@@ -153,7 +153,8 @@ macro_rules! catalog_writes {
                       (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
         pub async fn $create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
             require(&caller.principal, $resource, Action::Create)?;
-            let input: $input = catalog_write::input(body::parse_object(&req, &bytes)?)?;
+            let object = body::parse_object(&req, &bytes)?;
+            let input: $input = catalog_write::input(&state.db, &caller.principal, $kind, None, object).await?;
             let record = $save(&state.db, &caller.principal, None, input).await?;
             written(StatusCode::CREATED, &record, Some(format!("{}/{}", $list_path, record.id)))
         }
@@ -168,7 +169,8 @@ macro_rules! catalog_writes {
         pub async fn $replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
             require(&caller.principal, $resource, Action::Update)?;
             let key = write_key(&path, $tag)?;
-            let input: $input = catalog_write::input(body::parse_object(&req, &bytes)?)?;
+            let object = body::parse_object(&req, &bytes)?;
+            let input: $input = catalog_write::input(&state.db, &caller.principal, $kind, Some(&key), object).await?;
             let record = $save(&state.db, &caller.principal, Some(&key), input).await?;
             written(StatusCode::OK, &record, None)
         }
@@ -188,7 +190,7 @@ macro_rules! catalog_writes {
             let serde_json::Value::Object(object) = merged else {
                 return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
             };
-            let input: $input = catalog_write::input(object)?;
+            let input: $input = catalog_write::input(&state.db, &caller.principal, $kind, Some(&key), object).await?;
             let record = $save(&state.db, &caller.principal, Some(&key), input).await?;
             written(StatusCode::OK, &record, None)
         }

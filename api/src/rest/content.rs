@@ -104,7 +104,7 @@ fn may(caller: &Caller, kind: ContentKind, action: Action) -> Result<(), AppErro
 
 async fn create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     may(&caller, kind, Action::Create)?;
-    let (input, _) = content::input_from_json(body::parse_object(&req, &bytes)?, None)?;
+    let (input, _, _) = content::input_from_json(body::parse_object(&req, &bytes)?, None)?;
     let record = content::create(&state.db, &caller.principal, kind, input).await?;
     written(StatusCode::CREATED, &record, Some(item_location(kind, &record)))
 }
@@ -112,8 +112,8 @@ async fn create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, ki
 async fn replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     may(&caller, kind, Action::Update)?;
     let id = item_id(id)?;
-    let (input, version) = content::input_from_json(body::parse_object(&req, &bytes)?, Some(id))?;
-    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions };
+    let (input, version, echoed) = content::input_from_json(body::parse_object(&req, &bytes)?, Some(id))?;
+    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions, echoed };
     let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
@@ -132,8 +132,8 @@ async fn patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kin
     let Value::Object(object) = merged else {
         return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
     };
-    let (input, version) = content::input_from_json(object, Some(id))?;
-    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions };
+    let (input, version, echoed) = content::input_from_json(object, Some(id))?;
+    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions, echoed };
     let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
@@ -153,7 +153,7 @@ async fn delete(req: HttpRequest, state: web::Data<AppState>, caller: Caller, ki
     let record = if params.purge {
         content::purge(&state.db, &caller.principal, kind, id).await?
     } else {
-        content::trash(&state.db, &caller.principal, kind, id, Precondition { if_match: if_match(&req), version: None, required: false }).await?
+        content::trash(&state.db, &caller.principal, kind, id, Precondition { if_match: if_match(&req), ..Precondition::default() }).await?
     };
     written(StatusCode::OK, &record, None)
 }
@@ -183,7 +183,7 @@ async fn act(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind:
         content::restore(&state.db, &caller.principal, kind, id).await?
     } else {
         let transition = transition.ok_or(AppError::RouteNotFound { path: req.path().to_owned() })?;
-        let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions };
+        let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions, ..Precondition::default() };
         content::transition(&state.db, &caller.principal, kind, id, transition, input.at, precondition).await?
     };
     written(StatusCode::OK, &record, None)
@@ -200,7 +200,7 @@ async fn restore_revision(req: HttpRequest, state: web::Data<AppState>, caller: 
     let id = item_id(id)?;
     let revision = Uuid::try_parse(revision).map_err(|_| AppError::NotFound { resource: "revision" })?;
     let input: ActionInput = if bytes.iter().all(u8::is_ascii_whitespace) { ActionInput::default() } else { body::parse(&req, &bytes)? };
-    let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions };
+    let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions, ..Precondition::default() };
     let record = content::restore_revision(&state.db, &caller.principal, kind, id, revision, precondition).await?;
     written(StatusCode::OK, &record, None)
 }

@@ -27,9 +27,14 @@ fn collections() -> [(&'static str, &'static ResourceSpec); 10] {
 }
 
 const SLUG_OR_ID: &str = "[a-z0-9]+(-[a-z0-9]+)*";
+/// A field name. Parameters naming fields are checked against the resource by the server and
+/// listed in their description: patterns with every name in them make browsers (Swagger UI's
+/// example generator) stall for seconds.
+const NAME: &str = "[a-z_]+";
 
-fn one_of(names: &[&str]) -> String {
-    format!("({})", names.join("|"))
+/// The names, for a description.
+fn listed(names: &[&str]) -> String {
+    names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// `^(a|b)(,(a|b))*$`, optionally allowing the empty string.
@@ -108,28 +113,40 @@ fn filter_object_schema(spec: &ResourceSpec) -> Value {
     json!({"type": "object", "properties": properties, "additionalProperties": false})
 }
 
+/// A comma list of names, with the names allowed in the description.
+fn names_param(param: &mut Value, what: &str, names: &[&str], signed: bool) {
+    let item = if signed { format!("-?{NAME}") } else { NAME.to_owned() };
+    param["schema"] = json!({"type": "string", "pattern": list_pattern(&item, true), "maxLength": 1000});
+    param["description"] = json!(format!("{what}, comma-separated: {}.", listed(names)));
+}
+
 fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
-    let fields = one_of(spec.fields);
-    let sorts = one_of(spec.sorts);
     let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
     for param in params.iter_mut() {
-        let pattern = match param["name"].as_str() {
-            Some("sort") => format!("^(-?{sorts}(,-?{sorts})*|\\[\"{sorts}\",\"(ASC|DESC|asc|desc)\"\\])?$"),
-            Some("_sort") => list_pattern(&sorts, true),
-            Some("_order") => list_pattern("(asc|desc|ASC|DESC)", true),
-            Some("include") => list_pattern(&one_of(spec.includes), true),
-            Some("fields") => list_pattern(&format!("(id|{})", &fields[1..fields.len() - 1]), true),
-            Some("range") => "^(\\[[0-9]+,[0-9]+\\])?$".to_owned(),
+        match param["name"].as_str() {
+            Some("sort") => {
+                let pattern = format!("^(-?{NAME}(,-?{NAME})*|\\[\"{NAME}\",\"(ASC|DESC|asc|desc)\"\\])?$");
+                param["schema"] = json!({"type": "string", "pattern": pattern, "maxLength": 1000});
+                param["description"] = json!(format!(
+                    "Sort fields, comma-separated, `-` for descending (`-published_at,title`), or simple-rest's `[\"title\",\"ASC\"]`. Sortable: {}.",
+                    listed(spec.sorts)
+                ));
+            }
+            Some("_sort") => names_param(param, "json-server sort fields", spec.sorts, false),
+            Some("_order") => param["schema"] = json!({"type": "string", "pattern": list_pattern("(asc|desc|ASC|DESC)", true)}),
+            Some("include") => names_param(param, "Relations to embed", spec.includes, false),
+            Some("fields") => names_param(param, "Fields to return (`id` always comes)", spec.fields, false),
+            Some("range") => param["schema"] = json!({"type": "string", "pattern": "^(\\[[0-9]+,[0-9]+\\])?$"}),
             Some("filter") => {
                 param.as_object_mut().map(|p| p.remove("schema"));
-                param["content"] = json!({"application/json": {"schema": filter_object_schema(spec)}});
-                continue;
+                // A small example: without one, Swagger UI fills the field with a sample of every
+                // filter, a URL too long to send.
+                param["content"] = json!({"application/json": {"schema": filter_object_schema(spec), "example": {}}});
             }
-            _ => continue,
-        };
-        param["schema"] = json!({"type": "string", "pattern": pattern});
+            _ => {}
+        }
     }
     if spec.includes.is_empty() {
         params.retain(|p| p["name"] != "include");
@@ -154,17 +171,42 @@ fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
 }
 
 fn complete_item_operation(operation: &mut Value, spec: &ResourceSpec) {
-    let fields = one_of(spec.fields);
     let Some(params) = operation.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
     for param in params.iter_mut() {
-        let pattern = match param["name"].as_str() {
-            Some("include") => list_pattern(&one_of(spec.includes), true),
-            Some("fields") => list_pattern(&format!("(id|{})", &fields[1..fields.len() - 1]), true),
-            _ => continue,
-        };
-        param["schema"] = json!({"type": "string", "pattern": pattern});
+        match param["name"].as_str() {
+            Some("include") => names_param(param, "Relations to embed", spec.includes, false),
+            Some("fields") => names_param(param, "Fields to return (`id` always comes)", spec.fields, false),
+            _ => {}
+        }
+    }
+}
+
+/// Reads with `fields=` return only some fields, so their responses point at a sparse copy of
+/// the record schema in which only `id` is required (`ContentRecord` → `SparseContentRecord`).
+fn document_sparse_responses(doc: &mut Value) {
+    let mut sparse = Vec::new();
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            let Some(operation) = item.get_mut("get") else { continue };
+            let takes_fields = operation["parameters"].as_array().is_some_and(|params| params.iter().any(|p| p["name"] == "fields"));
+            let Some(schema) = operation.pointer_mut("/responses/200/content/application~1json/schema").filter(|_| takes_fields) else { continue };
+            let reference = if schema["type"] == "array" { &mut schema["items"]["$ref"] } else { &mut schema["$ref"] };
+            if let Some(name) = reference.as_str().and_then(|r| r.strip_prefix("#/components/schemas/")).map(str::to_owned) {
+                *reference = json!(format!("#/components/schemas/Sparse{name}"));
+                sparse.push(name);
+            }
+        }
+    }
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for name in sparse {
+        let Some(mut copy) = schemas.get(&name).cloned() else { continue };
+        copy["required"] = json!(["id"]);
+        copy["description"] = json!(format!("{name} as read: every field, or with `fields=` only those named (and `id`)."));
+        schemas.insert(format!("Sparse{name}"), copy);
     }
 }
 
@@ -219,6 +261,7 @@ pub fn document() -> Value {
             complete_item_operation(operation, spec);
         }
     }
+    document_sparse_responses(&mut doc);
     doc
 }
 

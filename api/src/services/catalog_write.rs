@@ -19,6 +19,7 @@ use crate::domain::{IdOrSlug, Slug, TeamRole};
 use crate::error::{AppError, FieldErrors, decode_json};
 use crate::policy::{Action, Principal, Resource, require};
 use crate::services::audit::{self, AuditEntry};
+use crate::services::read_only::{self, ReadOnly};
 use crate::services::blogs::{self, BlogRecord};
 use crate::services::editors::{self, EditorRecord, ProfileLink};
 use crate::services::taxonomy::{self, QuestionRecord, SectorRecord, TagRecord};
@@ -110,14 +111,43 @@ fn visible_by_default() -> bool {
     true
 }
 
-/// Keys the API computes; clients may send them back and they are ignored.
-const READ_ONLY: &[&str] = &["id", "created_at", "updated_at", "sector", "sectors", "bloggers", "version"];
+const ID: ReadOnly = ReadOnly::Computed { name: "id", how: "the server gives every entry its id" };
+const CREATED_AT: ReadOnly = ReadOnly::Computed { name: "created_at", how: "the server keeps it" };
+const UPDATED_AT: ReadOnly = ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" };
 
-/// Reads a written body into an input, ignoring read-only keys.
-pub fn input<T: serde::de::DeserializeOwned>(mut object: Map<String, Value>) -> Result<T, AppError> {
-    for key in READ_ONLY {
-        object.remove(*key);
+/// The fields of each kind of entry that writes cannot set.
+fn read_only_fields(kind: CatalogKind) -> &'static [ReadOnly] {
+    match kind {
+        CatalogKind::Sector | CatalogKind::Tag | CatalogKind::Question => &[ID, CREATED_AT, UPDATED_AT],
+        CatalogKind::Blog => &[
+            ID,
+            CREATED_AT,
+            UPDATED_AT,
+            ReadOnly::Embed { name: "sector", ids: "sector_id", many: false },
+            ReadOnly::Embed { name: "bloggers", ids: "blogger_ids", many: true },
+        ],
+        CatalogKind::Editor => &[ID, CREATED_AT, UPDATED_AT, ReadOnly::Embed { name: "sectors", ids: "sector_ids", many: true }],
     }
+}
+
+/// Reads a written body into an input. The read-only fields it echoes must match the stored
+/// entry named by `key`, and a creation (`key` absent) may not set relations through embeds.
+pub async fn input<T: serde::de::DeserializeOwned>(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    kind: CatalogKind,
+    key: Option<&IdOrSlug>,
+    mut object: Map<String, Value>,
+) -> Result<T, AppError> {
+    // Catalog entries carry no version yet; generic forms may still send one.
+    object.remove("version");
+    let fields = read_only_fields(kind);
+    let echoed = read_only::take(&mut object, fields);
+    let stored = match key {
+        Some(key) => Some(current(db, principal, kind, key).await?),
+        None => None,
+    };
+    echoed.check(fields, stored.as_ref())?;
     decode_json(Value::Object(object))
 }
 
@@ -506,7 +536,7 @@ pub async fn save_editor(db: &DatabaseConnection, principal: &Principal, key: Op
     Ok(record)
 }
 
-/// What a catalog resource is, for deletes.
+/// What a catalog resource is, for deletes and the fields writes cannot set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogKind {
     Sector,

@@ -7,6 +7,7 @@ pub mod catalog_write;
 pub mod content;
 pub mod editors;
 pub mod query;
+pub mod read_only;
 pub mod revisions;
 pub mod roles;
 pub mod seed;

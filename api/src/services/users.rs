@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use entity::{editor, refresh_session, role, sector, user, user_sector};
@@ -17,6 +18,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Action, Principal, Resource, UserPrincipal, require};
 use crate::services::audit::{self, AuditEntry};
+use crate::services::read_only::{self, ReadOnly};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 use crate::services::{link_map, roles};
 
@@ -36,6 +38,29 @@ pub struct UserRecord {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Fields of an account the server keeps.
+const READ_ONLY: &[ReadOnly] = &[
+    ReadOnly::Computed { name: "id", how: "the server gives every account its id" },
+    ReadOnly::Computed { name: "last_login_at", how: "signing in sets it" },
+    ReadOnly::Computed { name: "created_at", how: "the server keeps it" },
+    ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" },
+];
+
+/// Reads a written account. The read-only fields it echoes must match the stored account `id`
+/// (absent on creation, when they are ignored).
+pub async fn input(db: &impl ConnectionTrait, principal: &Principal, id: Option<Uuid>, mut object: Map<String, Value>) -> Result<UserInput, AppError> {
+    let echoed = read_only::take(&mut object, READ_ONLY);
+    let stored = match id {
+        Some(id) => match serde_json::to_value(get(db, principal, id).await?).map_err(|e| AppError::Internal(e.into()))? {
+            Value::Object(map) => Some(map),
+            _ => return Err(AppError::Internal(anyhow::anyhow!("account record is not an object"))),
+        },
+        None => None,
+    };
+    echoed.check(READ_ONLY, stored.as_ref())?;
+    crate::error::decode_json(Value::Object(object))
 }
 
 /// An account as admins write it.

@@ -25,12 +25,25 @@ use crate::error::{AppError, FieldErrors};
 use crate::policy::{Action, ItemFacts, Principal, authorize, editor_visibility};
 use crate::rendering::render_markdown;
 use crate::services::audit::{self, AuditEntry};
+use crate::services::read_only::{self, Echoed, ReadOnly};
 
-/// Fields the API computes; clients may send them back (admin UIs do) and they are ignored,
-/// except `version`, which is read as the version the client last saw.
-const READ_ONLY: &[&str] = &[
-    "id", "kind", "body_html", "published_at", "scheduled_at", "version", "reading_time_minutes", "word_count",
-    "created_at", "updated_at", "authors", "sectors", "tags", "blog", "question",
+/// Fields the API computes or embeds. Clients may send them back as they read them (admin UIs
+/// do); `version` is read apart, as the version the client last saw.
+const READ_ONLY: &[ReadOnly] = &[
+    ReadOnly::Computed { name: "id", how: "the server gives every item its id" },
+    ReadOnly::Computed { name: "kind", how: "the collection written to sets it" },
+    ReadOnly::Computed { name: "body_html", how: "write `body` (Markdown); the server renders it" },
+    ReadOnly::Computed { name: "published_at", how: "the `publish` action sets it" },
+    ReadOnly::Computed { name: "scheduled_at", how: "the `schedule` action sets it" },
+    ReadOnly::Computed { name: "reading_time_minutes", how: "the server computes it from `body`" },
+    ReadOnly::Computed { name: "word_count", how: "the server computes it from `body`" },
+    ReadOnly::Computed { name: "created_at", how: "the server keeps it" },
+    ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" },
+    ReadOnly::Embed { name: "authors", ids: "author_ids", many: true },
+    ReadOnly::Embed { name: "sectors", ids: "sector_ids", many: true },
+    ReadOnly::Embed { name: "tags", ids: "tag_ids", many: true },
+    ReadOnly::Embed { name: "blog", ids: "blog_id", many: false },
+    ReadOnly::Embed { name: "question", ids: "question_id", many: false },
 ];
 
 /// A content item as clients write it. Kind-specific fields are refused on other kinds.
@@ -100,6 +113,8 @@ pub struct Precondition {
     pub version: Option<i32>,
     /// Whether a write without either is refused (428).
     pub required: bool,
+    /// The read-only fields the body carried, which must match the stored record.
+    pub echoed: Echoed,
 }
 
 /// A workflow action on one item.
@@ -154,9 +169,10 @@ impl Transition {
     }
 }
 
-/// Splits a written body into the input, the version it carries, and refuses an `id` that
-/// names another item.
-pub fn input_from_json(mut object: Map<String, Value>, path_id: Option<Uuid>) -> Result<(ContentInput, Option<i32>), AppError> {
+/// Splits a written body into the input, the version it carries and the read-only fields it
+/// echoes (checked here for a creation, against the stored item for an update), and refuses an
+/// `id` that names another item.
+pub fn input_from_json(mut object: Map<String, Value>, path_id: Option<Uuid>) -> Result<(ContentInput, Option<i32>, Echoed), AppError> {
     let version = match object.get("version") {
         None | Some(Value::Null) => None,
         Some(v) => Some(
@@ -170,25 +186,28 @@ pub fn input_from_json(mut object: Map<String, Value>, path_id: Option<Uuid>) ->
             return Err(AppError::invalid_field("id", "does not match the item in the path"));
         }
     }
-    for key in READ_ONLY {
-        object.remove(*key);
+    object.remove("version");
+    let echoed = read_only::take(&mut object, READ_ONLY);
+    if path_id.is_none() {
+        echoed.check(READ_ONLY, None)?;
     }
     let input = crate::error::decode_json(Value::Object(object))?;
-    Ok((input, version))
+    Ok((input, version, echoed))
+}
+
+/// A record as the API shows it, to compare echoed fields with.
+fn shown(record: &ContentRecord) -> Result<Map<String, Value>, AppError> {
+    match serde_json::to_value(record).map_err(|e| AppError::Internal(e.into()))? {
+        Value::Object(map) => Ok(map),
+        _ => Err(AppError::Internal(anyhow::anyhow!("record is not an object"))),
+    }
 }
 
 /// The writable fields of a stored record, as a JSON object (the base of a merge patch).
 pub fn writable_json(record: &ContentRecord) -> Result<Map<String, Value>, AppError> {
-    let mut value = serde_json::to_value(record).map_err(|e| AppError::Internal(e.into()))?;
-    let Value::Object(map) = &mut value else {
-        return Err(AppError::Internal(anyhow::anyhow!("record is not an object")));
-    };
-    for key in READ_ONLY {
-        if *key != "version" {
-            map.remove(*key);
-        }
-    }
-    Ok(std::mem::take(map))
+    let mut map = shown(record)?;
+    read_only::take(&mut map, READ_ONLY);
+    Ok(map)
 }
 
 /// RFC 7396 JSON merge patch.
@@ -608,7 +627,7 @@ pub async fn restore_revision(
         return Err(AppError::Internal(anyhow::anyhow!("revision {revision_id} has no object snapshot")));
     };
     snapshot.remove("status");
-    let (input, _) = input_from_json(snapshot, Some(id))?;
+    let (input, _, _) = input_from_json(snapshot, Some(id))?;
     let record = save(&txn, principal, kind, id, input, precondition, "restore_revision").await?;
     txn.commit().await?;
     Ok(record)
@@ -634,6 +653,7 @@ async fn save(
     };
     authorize(principal, kind, Action::Update, &proposed)?;
     check_precondition(&current, &precondition)?;
+    precondition.echoed.check(READ_ONLY, Some(&shown(&current)?))?;
     let Checked { slug, input } = check(txn, principal, kind, input, Some(&current)).await?;
     let at = now();
     let body = input.body.clone().unwrap_or_default();
