@@ -74,6 +74,37 @@ async fn openapi_tells_the_truth_about_sparse_reads_and_stays_light(app: TestApp
     }
 }
 
+/// Answers schemathesis once found undocumented: each is given and documented for its operation.
+async fn every_answer_found_is_documented(app: TestApp) {
+    use reqwest::Method;
+    app.seed_demo().await;
+    let doc = app.get("/openapi.json").await.json();
+    let admin = app.admin().await;
+    let me = app.get_as(&admin, "/api/v1/me").await.json()["id"].as_str().unwrap().to_owned();
+    let essay = app.get("/api/v1/essays?limit=1").await.json()[0].clone();
+    let essay_id = essay["id"].as_str().unwrap().to_owned();
+    let revision = uuid::Uuid::now_v7();
+    let mut unversioned = essay.clone();
+    unversioned.as_object_mut().unwrap().remove("version");
+    let unversioned = unversioned.to_string();
+    let cases: [(Method, String, &str, Option<&str>, Option<&str>, u16); 8] = [
+        (Method::DELETE, format!("/api/v1/essays/{essay_id}?purge=null&purge=null"), "/api/v1/essays/{id}", Some(&admin), None, 400),
+        (Method::DELETE, format!("/api/v1/news-links/{essay_id}?purge=true&x=1"), "/api/v1/news-links/{id}", None, None, 400),
+        (Method::DELETE, format!("/api/v1/users/{me}"), "/api/v1/users/{id}", Some(&admin), None, 409),
+        (Method::GET, "/api/v1/api-keys?sort=&x-unknown-property=42".into(), "/api/v1/api-keys", Some(&admin), None, 400),
+        (Method::GET, "/api/v1/users?limit=-1&offset=-1".into(), "/api/v1/users", None, None, 400),
+        (Method::GET, format!("/api/v1/revisions/{revision}/diff?against="), "/api/v1/revisions/{id}/diff", Some(&admin), None, 400),
+        (Method::PATCH, format!("/api/v1/essays/{essay_id}"), "/api/v1/essays/{id}", Some(&admin), Some("{}"), 428),
+        (Method::PUT, format!("/api/v1/essays/{essay_id}"), "/api/v1/essays/{id}", Some(&admin), Some(&unversioned), 428),
+    ];
+    for (method, path, template, token, body, status) in cases {
+        let reply = app.send(method.clone(), &path, token, body, &[]).await;
+        assert_eq!(reply.status, status, "{method} {path}: {}", String::from_utf8_lossy(&reply.body));
+        let documented = &doc["paths"][template][method.as_str().to_lowercase()]["responses"][status.to_string()];
+        assert!(documented.is_object(), "{status} is documented for {method} {template}");
+    }
+}
+
 async fn docs_ui_works_offline(app: TestApp) {
     let redirect = app.get("/docs").await;
     assert!(matches!(redirect.status, 301 | 308));
@@ -94,5 +125,6 @@ crate::on_both_databases!(
     health_and_readiness,
     openapi_is_served_and_current,
     openapi_tells_the_truth_about_sparse_reads_and_stays_light,
+    every_answer_found_is_documented,
     docs_ui_works_offline,
 );

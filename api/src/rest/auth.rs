@@ -94,7 +94,8 @@ pub async fn me(caller: Caller) -> Result<HttpResponse, AppError> {
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 204, description = "Changed"),
               (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Too many wrong current passwords; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     let (user, family) = caller.session()?;
     let change: PasswordChange = body::parse(&req, &bytes)?;

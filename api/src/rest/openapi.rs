@@ -214,9 +214,16 @@ fn problem(description: &str) -> Value {
     json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
 
-/// Adds the answers every operation can give but that are tedious to repeat on each:
-/// credentials that are not valid (401) on every path, refusals (403) on writes, missing
-/// items on item paths, and body problems where there is a body.
+/// Whether `path` is a content item or one of its sub-resources, whose writes carry a version.
+fn is_content_item(path: &str) -> bool {
+    ["essays", "analyses", "blog-posts", "news-links"].iter().any(|collection| path.starts_with(&format!("/api/v1/{collection}/{{id}}")))
+}
+
+/// Adds the answers every operation can give but that are tedious to repeat on each: a query
+/// parameter that is unknown or malformed (400) and credentials that are not valid (401) on every
+/// path, refusals (403) and conflicts with the stored state (409: in use, taken, not allowed now)
+/// on writes, missing items on item paths, versions on content writes (412 stale, 428 missing),
+/// and body problems where there is a body.
 fn document_common_answers(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -229,14 +236,24 @@ fn document_common_answers(doc: &mut Value) {
             let mut add = |status: &str, description: &str| {
                 responses.entry(status.to_owned()).or_insert_with(|| problem(description));
             };
-            if path.starts_with("/api/v1") {
+            let api = path.starts_with("/api/v1");
+            let write = api && method != "get" && !path.starts_with("/api/v1/auth");
+            if api {
+                add("400", "A query parameter, header or path segment that is unknown or not valid");
                 add("401", "Credentials that are not (or no longer) valid, or none where they are needed");
             }
-            if method != "get" && path.starts_with("/api/v1") && !path.starts_with("/api/v1/auth") {
+            if write {
                 add("403", "Not allowed");
+                add("409", "Conflicts with what is stored (in use, already taken, or not allowed in its state)");
             }
             if path.contains('{') {
                 add("404", "Not found");
+            }
+            if write && is_content_item(path) {
+                add("412", "`version` or `If-Match` names a version that is no longer current");
+                if method != "delete" {
+                    add("428", "Neither `version` nor `If-Match` says which version the change is based on");
+                }
             }
             if has_body {
                 add("400", "Malformed JSON");
