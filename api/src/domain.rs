@@ -5,6 +5,30 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Where a JSON value holds a NUL character (in a string or a key), as a path such as
+/// `links[0].label`. PostgreSQL can neither store nor compare text holding NUL, so input with one
+/// is refused at the edge on every database alike.
+pub fn nul_in(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| nul_in(item).map(|rest| format!("[{i}]{rest}"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(String::new());
+            }
+            nul_in(item).map(|rest| if rest.starts_with('[') || rest.is_empty() { format!("{key}{rest}") } else { format!("{key}.{rest}") })
+        }),
+        _ => None,
+    }
+}
+
+/// Whether a text holds a NUL character, raw or written as the JSON escape `\u0000` (which a
+/// `filter` object in a query string decodes to).
+pub fn holds_nul(text: &str) -> bool {
+    text.contains('\0') || text.contains("\\u0000")
+}
+
 /// The four kinds of content item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]

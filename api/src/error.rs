@@ -227,6 +227,10 @@ impl ResponseError for AppError {
 
 /// Reads a JSON value into `T`, naming the offending field on failure.
 pub fn decode_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    if let Some(path) = crate::domain::nul_in(&value) {
+        let field = if path.is_empty() { "body".to_owned() } else { path };
+        return Err(AppError::invalid_field(&field, "must not contain the NUL character"));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();

@@ -75,6 +75,7 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+        .wrap(actix_web::middleware::from_fn(rest::refuse_nul))
         .wrap(cors(&settings))
         .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
         .wrap(TracingLogger::default())

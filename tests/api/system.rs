@@ -1,5 +1,7 @@
 //! Health, readiness, metrics, the OpenAPI document and the bundled docs UI.
 
+use serde_json::json;
+
 use crate::helpers::TestApp;
 
 async fn health_and_readiness(app: TestApp) {
@@ -87,7 +89,9 @@ async fn every_answer_found_is_documented(app: TestApp) {
     let mut unversioned = essay.clone();
     unversioned.as_object_mut().unwrap().remove("version");
     let unversioned = unversioned.to_string();
-    let cases: [(Method, String, &str, Option<&str>, Option<&str>, u16); 8] = [
+    let nul_login = json!({"email": "a\u{0}b@example.org", "password": "whatever-it-is"}).to_string();
+    let nul_title = json!({"title": "nul\u{0}title"}).to_string();
+    let cases: Vec<(Method, String, &str, Option<&str>, Option<&str>, u16)> = vec![
         (Method::DELETE, format!("/api/v1/essays/{essay_id}?purge=null&purge=null"), "/api/v1/essays/{id}", Some(&admin), None, 400),
         (Method::DELETE, format!("/api/v1/news-links/{essay_id}?purge=true&x=1"), "/api/v1/news-links/{id}", None, None, 400),
         (Method::DELETE, format!("/api/v1/users/{me}"), "/api/v1/users/{id}", Some(&admin), None, 409),
@@ -96,6 +100,14 @@ async fn every_answer_found_is_documented(app: TestApp) {
         (Method::GET, format!("/api/v1/revisions/{revision}/diff?against="), "/api/v1/revisions/{id}/diff", Some(&admin), None, 400),
         (Method::PATCH, format!("/api/v1/essays/{essay_id}"), "/api/v1/essays/{id}", Some(&admin), Some("{}"), 428),
         (Method::PUT, format!("/api/v1/essays/{essay_id}"), "/api/v1/essays/{id}", Some(&admin), Some(&unversioned), 428),
+        // NUL characters, which PostgreSQL refuses, never reach the database.
+        (Method::GET, "/api/v1/sectors?slug_gte=%00".into(), "/api/v1/sectors", None, None, 400),
+        (Method::GET, "/api/v1/essays?title=a%00b".into(), "/api/v1/essays", None, None, 400),
+        (Method::GET, "/api/v1/essays?filter=%7B%22title%22%3A%22a%5Cu0000b%22%7D".into(), "/api/v1/essays", None, None, 400),
+        (Method::GET, "/api/v1/roles/a%00b".into(), "/api/v1/roles/{id_or_name}", Some(&admin), None, 400),
+        (Method::GET, "/api/v1/users?email=a%00b".into(), "/api/v1/users", Some(&admin), None, 400),
+        (Method::POST, "/api/v1/auth/login".into(), "/api/v1/auth/login", None, Some(&nul_login), 422),
+        (Method::POST, "/api/v1/essays".into(), "/api/v1/essays", Some(&admin), Some(&nul_title), 422),
     ];
     for (method, path, template, token, body, status) in cases {
         let reply = app.send(method.clone(), &path, token, body, &[]).await;
@@ -103,6 +115,13 @@ async fn every_answer_found_is_documented(app: TestApp) {
         let documented = &doc["paths"][template][method.as_str().to_lowercase()]["responses"][status.to_string()];
         assert!(documented.is_object(), "{status} is documented for {method} {template}");
     }
+    let etag = app.get("/api/v1/tags").await.header("etag").unwrap();
+    assert_eq!(app.get_with("/api/v1/tags", &[("If-None-Match", &etag)]).await.status, 304);
+    assert!(doc["paths"]["/api/v1/tags"]["get"]["responses"]["304"].is_object(), "304 is documented");
+    let gql = json!({"query": "query($t: String!) { tags(filter: {nameContains: $t}) { totalCount } }", "variables": {"t": "a\u{0}b"}}).to_string();
+    let refused = app.send(Method::POST, "/graphql", None, Some(&gql), &[]).await.json();
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
+    assert_eq!(app.get("/api/v1/essays").await.total(), 5, "nothing was created");
 }
 
 async fn docs_ui_works_offline(app: TestApp) {

@@ -78,6 +78,10 @@ fn refuse(error: crate::error::AppError) -> GraphQLResponse {
 }
 
 async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, request: async_graphql::Request, method: Method) -> GraphQLResponse {
+    let variables = serde_json::to_value(&request.variables).unwrap_or_default();
+    if crate::domain::holds_nul(&request.query) || crate::domain::nul_in(&variables).is_some() {
+        return refuse(crate::error::AppError::bad_request("nul_character", "the query and its variables must not contain the NUL character"));
+    }
     let schema = match limits::classify(&request.query, request.operation_name.as_deref()) {
         limits::Operation::Mutation if method == Method::Get => {
             return refuse(crate::error::AppError::bad_request("mutation_over_get", "mutations must be sent with POST"));

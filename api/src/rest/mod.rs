@@ -160,6 +160,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Refuses a path or query that holds a NUL character before any handler reads it (see
+/// [`crate::domain::holds_nul`]): one check for every parameter of every route.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let query_holds_nul = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+        .is_ok_and(|pairs| pairs.iter().any(|(key, value)| crate::domain::holds_nul(key) || crate::domain::holds_nul(value)));
+    if req.path().contains("%00") || query_holds_nul {
+        return Err(AppError::bad_request("nul_character", "the path and the query must not contain the NUL character").into());
+    }
+    next.call(req).await
+}
+
 /// Turns any error response without a problem body (actix's own 404/405/413…) into problem+json.
 pub fn problem_for_bare_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,

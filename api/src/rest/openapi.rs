@@ -233,6 +233,9 @@ fn document_common_answers(doc: &mut Value) {
         for (method, operation) in item.iter_mut() {
             let has_body = operation.get("requestBody").is_some();
             let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            if path.starts_with("/api/v1") && method == "get" {
+                responses.entry("304".to_owned()).or_insert_with(|| json!({"description": "Not modified: `If-None-Match` names the current `ETag`"}));
+            }
             let mut add = |status: &str, description: &str| {
                 responses.entry(status.to_owned()).or_insert_with(|| problem(description));
             };

@@ -8,18 +8,25 @@ use crate::error::{AppError, Problem};
 use crate::state::AppState;
 
 /// Process is up.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "The process is up")))]
+/// The answer of the health and readiness checks.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Status {
+    /// `ok` (health) or `ready` (readiness).
+    pub status: String,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "The process is up", body = Status, example = json!({"status": "ok"}))))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(Status { status: "ok".into() })
 }
 
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "system", responses(
-    (status = 200, description = "The database is reachable"),
+    (status = 200, description = "The database is reachable", body = Status, example = json!({"status": "ready"})),
     (status = 503, description = "The database is not reachable", body = Problem, content_type = "application/problem+json")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({"status": "ready"})),
+        Ok(_) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(Status { status: "ready".into() }),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
             crate::error::problem_response(
