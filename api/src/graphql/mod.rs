@@ -51,9 +51,14 @@ pub fn build_schemas(introspection: bool) -> Schemas {
     Schemas { data: build(limits::MAX_DEPTH), schema_only: build(limits::MAX_INTROSPECTION_DEPTH) }
 }
 
-/// The schema in SDL, as kept in `schema.graphql` (with `@specifiedBy`, as introspection shows it).
+/// What `__schema { description }` answers: async-graphql gives every schema this fixed text.
+const SCHEMA_DESCRIPTION: &str = "A GraphQL Schema defines the capabilities of a GraphQL server. It exposes all available types and directives on the server, as well as the entry points for query, mutation, and subscription operations.";
+
+/// The schema in SDL, as kept in `schema.graphql`: what introspection shows, `@specifiedBy` and
+/// the schema's description included, so a client schema built from either is the same.
 pub fn sdl() -> String {
-    build_schemas(true).data.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
+    let sdl = build_schemas(true).data.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by());
+    sdl.replacen("\nschema {", &format!("\n\"\"\"\n{SCHEMA_DESCRIPTION}\n\"\"\"\nschema {{"), 1)
 }
 
 /// Runs a query or mutation (POST).
