@@ -126,6 +126,49 @@ async fn every_answer_found_is_documented(app: TestApp) {
     assert_eq!(app.get("/api/v1/essays").await.total(), 5, "nothing was created");
 }
 
+/// The longest value a schema allows, in characters (as JSON for objects and arrays); `None` when
+/// it has no bound.
+fn longest(schema: &serde_json::Value, doc: &serde_json::Value) -> Option<usize> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        return longest(&doc["components"]["schemas"][reference.rsplit('/').next()?], doc);
+    }
+    if let Some(choices) = schema["anyOf"].as_array() {
+        return choices.iter().map(|choice| longest(choice, doc)).collect::<Option<Vec<_>>>()?.into_iter().max();
+    }
+    if let Some(values) = schema["enum"].as_array() {
+        return values.iter().map(|v| v.to_string().len()).max();
+    }
+    let ty = schema["type"].as_str().or_else(|| schema["type"].as_array()?.iter().filter_map(|t| t.as_str()).find(|t| *t != "null"));
+    match (ty?, schema["format"].as_str()) {
+        ("string", Some("uuid")) => Some(36),
+        ("string", Some("date-time")) => Some(40),
+        ("string", _) => schema["maxLength"].as_u64().map(|n| n as usize),
+        ("integer" | "number", _) => Some(24),
+        ("boolean" | "null", _) => Some(5),
+        ("array", _) => Some(schema["maxItems"].as_u64()? as usize * (longest(&schema["items"], doc)? + 3) + 2),
+        ("object", _) => schema["properties"].as_object()?.iter().map(|(key, value)| Some(key.len() + 4 + longest(value, doc)?)).sum::<Option<usize>>().map(|n| n + 2),
+        _ => None,
+    }
+}
+
+/// Every query the document allows fits in a request line: past about 64 KiB the HTTP layer
+/// refuses a request before the application can answer with a problem (schemathesis sends every
+/// parameter at its longest at once).
+async fn the_longest_documented_query_fits_in_a_request_line(app: TestApp) {
+    let doc = app.get("/openapi.json").await.json();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let mut total = path.len();
+            for param in operation["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
+                let schema = if param["schema"].is_object() { &param["schema"] } else { &param["content"]["application/json"]["schema"] };
+                let value = longest(schema, &doc).unwrap_or_else(|| panic!("{method} {path}: `{}` has no longest value", param["name"]));
+                total += param["name"].as_str().unwrap().len() + 2 + value;
+            }
+            assert!(total <= 32 * 1024, "{method} {path}: the longest query is {total} characters");
+        }
+    }
+}
+
 async fn docs_ui_works_offline(app: TestApp) {
     let redirect = app.get("/docs").await;
     assert!(matches!(redirect.status, 301 | 308));
@@ -147,5 +190,6 @@ crate::on_both_databases!(
     openapi_is_served_and_current,
     openapi_tells_the_truth_about_sparse_reads_and_stays_light,
     every_answer_found_is_documented,
+    the_longest_documented_query_fits_in_a_request_line,
     docs_ui_works_offline,
 );

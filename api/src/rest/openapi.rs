@@ -30,16 +30,31 @@ fn collections() -> [(&'static str, &'static ResourceSpec); 10] {
 // of an operation when it is opened, which kept a browser busy for half a minute on a list's
 // hundred parameters. The server checks the values, and the descriptions say what they may be.
 
+// Lengths are bounded so that the longest query the document allows fits in a request line
+// (about 64 KiB, past which the HTTP layer refuses a request before the application sees it):
+// a list takes a hundred parameters and a `filter` object with as many members.
+
+/// Longest text in a query parameter.
+const TEXT_MAX: usize = 200;
+/// Longest text, and most values, of one member of the `filter` object (`id`: a page of ids).
+const MEMBER_TEXT_MAX: usize = 40;
+const MEMBER_VALUES_MAX: usize = 5;
+const IDS_MAX: usize = 100;
+
+/// A string of at most `max` characters.
+fn text(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max})
+}
+
 /// The names, for a description.
 fn listed(names: &[&str]) -> String {
     names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
 }
 
-fn value_schema(ty: FieldType) -> Value {
+fn value_schema(ty: FieldType, max: usize) -> Value {
     match ty {
         FieldType::Uuid => json!({"type": "string", "format": "uuid"}),
-        FieldType::Text => json!({"type": "string", "maxLength": 500}),
-        FieldType::Reference => json!({"type": "string", "maxLength": 1000}),
+        FieldType::Text | FieldType::Reference => text(max),
         FieldType::Int => json!({"type": "integer", "format": "int64"}),
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Timestamp => json!({"type": "string", "format": "date-time"}),
@@ -73,9 +88,9 @@ fn filter_params(field: &FilterField) -> Vec<Value> {
     let mut params = Vec::new();
     for name in std::iter::once(&field.name).chain(field.aliases) {
         let schema = |op: &str| match field.ty {
-            FieldType::Text => json!({"type": "string", "maxLength": 500}),
-            _ if op == "like" => json!({"type": "string", "maxLength": 500}),
-            ty => or_empty(value_schema(ty)),
+            FieldType::Text => text(TEXT_MAX),
+            _ if op == "like" => text(TEXT_MAX),
+            ty => or_empty(value_schema(ty, TEXT_MAX)),
         };
         params.push(query_param(name, format!("`{}` equals{how}.", field.name), schema("eq")));
         for op in operators(field.ty) {
@@ -89,12 +104,13 @@ fn filter_params(field: &FilterField) -> Vec<Value> {
 fn filter_object_schema(spec: &ResourceSpec) -> Value {
     let mut properties = serde_json::Map::new();
     for field in spec.filters.iter().flat_map(|group| group.iter()) {
-        let schema = value_schema(field.ty);
-        let any_of = json!({"anyOf": [schema.clone(), {"type": "array", "items": schema, "maxItems": 100}, {"type": "null"}]});
+        let schema = value_schema(field.ty, MEMBER_TEXT_MAX);
+        let most = if field.name == "id" { IDS_MAX } else { MEMBER_VALUES_MAX };
+        let any_of = json!({"anyOf": [schema.clone(), {"type": "array", "items": schema, "maxItems": most}, {"type": "null"}]});
         for name in std::iter::once(&field.name).chain(field.aliases) {
             properties.insert((*name).to_owned(), any_of.clone());
             for op in operators(field.ty) {
-                let op_schema = if *op == "like" { json!({"type": "string", "maxLength": 500}) } else { value_schema(field.ty) };
+                let op_schema = if *op == "like" { text(MEMBER_TEXT_MAX) } else { value_schema(field.ty, MEMBER_TEXT_MAX) };
                 properties.insert(format!("{name}_{op}"), op_schema);
             }
         }
@@ -104,7 +120,7 @@ fn filter_object_schema(spec: &ResourceSpec) -> Value {
 
 /// A comma list of names, with the names allowed in the description.
 fn names_param(param: &mut Value, what: &str, names: &[&str]) {
-    param["schema"] = json!({"type": "string", "maxLength": 1000});
+    param["schema"] = text(500);
     param["description"] = json!(format!("{what}, comma-separated: {}.", listed(names)));
 }
 
@@ -115,7 +131,7 @@ fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
     for param in params.iter_mut() {
         match param["name"].as_str() {
             Some("sort") => {
-                param["schema"] = json!({"type": "string", "maxLength": 1000});
+                param["schema"] = text(500);
                 param["description"] = json!(format!(
                     "Sort fields, comma-separated, `-` for descending (`-published_at,title`), or simple-rest's `[\"title\",\"ASC\"]`. Sortable: {}.",
                     listed(spec.sorts)
@@ -144,7 +160,7 @@ fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
     }
     if spec.filter_field("published_at").is_some() {
         for (name, relation) in [("published_after", "after"), ("published_before", "before")] {
-            params.push(query_param(name, format!("Published {relation} this instant."), or_empty(value_schema(FieldType::Timestamp))));
+            params.push(query_param(name, format!("Published {relation} this instant."), or_empty(value_schema(FieldType::Timestamp, TEXT_MAX))));
         }
     }
     operation["description"] = json!(format!(
@@ -253,6 +269,24 @@ fn document_common_answers(doc: &mut Value) {
     }
 }
 
+/// Gives every text query parameter that has no bound yet (paging, `_order`, `cursor`…) the
+/// bound of [`TEXT_MAX`].
+fn bound_query_texts(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        for param in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+            let in_query = param["in"] == "query";
+            let schema = &mut param["schema"];
+            let is_text = schema["type"] == "string" || schema["type"].as_array().is_some_and(|types| types.contains(&json!("string")));
+            if in_query && is_text && schema.get("maxLength").is_none() && schema.get("format").is_none() && schema.get("enum").is_none() {
+                schema["maxLength"] = json!(TEXT_MAX);
+            }
+        }
+    }
+}
+
 /// The complete OpenAPI document.
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
@@ -267,6 +301,7 @@ pub fn document() -> Value {
         }
     }
     document_sparse_responses(&mut doc);
+    bound_query_texts(&mut doc);
     doc
 }
 
