@@ -160,6 +160,7 @@ async fn the_longest_documented_query_fits_in_a_request_line(app: TestApp) {
         for (method, operation) in item.as_object().unwrap() {
             let mut total = path.len();
             for param in operation["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "query") {
+                assert!(param.get("schema").is_some() != param.get("content").is_some(), "{method} {path}: {param} has one of schema and content");
                 let schema = if param["schema"].is_object() { &param["schema"] } else { &param["content"]["application/json"]["schema"] };
                 let value = longest(schema, &doc).unwrap_or_else(|| panic!("{method} {path}: `{}` has no longest value", param["name"]));
                 total += param["name"].as_str().unwrap().len() + 2 + value;

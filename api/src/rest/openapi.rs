@@ -278,7 +278,8 @@ fn bound_query_texts(doc: &mut Value) {
     for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
         for param in operation.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
             let in_query = param["in"] == "query";
-            let schema = &mut param["schema"];
+            // `filter` has a `content` instead of a `schema`.
+            let Some(schema) = param.get_mut("schema") else { continue };
             let is_text = schema["type"] == "string" || schema["type"].as_array().is_some_and(|types| types.contains(&json!("string")));
             if in_query && is_text && schema.get("maxLength").is_none() && schema.get("format").is_none() && schema.get("enum").is_none() {
                 schema["maxLength"] = json!(TEXT_MAX);
