@@ -58,9 +58,18 @@ pub enum AppError {
     /// The request body has a media type the endpoint does not take.
     #[error("unsupported media type: {detail}")]
     UnsupportedMediaType { detail: String },
+    /// Another record already holds a value that must be unique (a race past the checks).
+    #[error("{}", match field {
+        Some(field) => format!("another record already has this {field}"),
+        None => "another record already has this value".to_owned(),
+    })]
+    Duplicate { field: Option<&'static str> },
+    /// The database cannot be reached or is busy; the client may retry.
+    #[error("the database is unavailable; retry in {retry_after} seconds")]
+    Unavailable { retry_after: u64 },
     /// A database error: logged, never shown.
     #[error("database error")]
-    Database(#[from] sea_orm::DbErr),
+    Database(sea_orm::DbErr),
     /// Any other server fault: logged, never shown.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -110,6 +119,8 @@ impl AppError {
             AppError::VersionConflict { .. } => "version_conflict",
             AppError::PreconditionRequired => "precondition_required",
             AppError::Conflict { code, .. } => code,
+            AppError::Duplicate { .. } => "conflict",
+            AppError::Unavailable { .. } => "service_unavailable",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -136,6 +147,9 @@ impl AppError {
             code: self.code().to_owned(),
             errors: match self {
                 AppError::Validation { errors } => Some(errors.clone()),
+                AppError::Duplicate { field: Some(field) } => {
+                    Some(FieldErrors::from([((*field).to_owned(), vec!["is already taken".to_owned()])]))
+                }
                 _ => None,
             },
         }
@@ -151,8 +165,9 @@ impl AppError {
             AppError::Forbidden => "FORBIDDEN",
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "NOT_FOUND",
             AppError::BadRequest { .. } | AppError::Validation { .. } | AppError::PayloadTooLarge { .. } | AppError::UnsupportedMediaType { .. } | AppError::MethodNotAllowed => "BAD_USER_INPUT",
-            AppError::VersionConflict { .. } | AppError::Conflict { .. } | AppError::PreconditionRequired => "CONFLICT",
+            AppError::VersionConflict { .. } | AppError::Conflict { .. } | AppError::Duplicate { .. } | AppError::PreconditionRequired => "CONFLICT",
             AppError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            AppError::Unavailable { .. } => "SERVICE_UNAVAILABLE",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         };
         if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
@@ -168,6 +183,64 @@ impl AppError {
         }
         error.extensions = Some(extensions);
         error
+    }
+}
+
+/// Seconds a client is asked to wait when the database is unavailable.
+const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// The one mapping of database failures: unique violations (a race the checks could not see)
+/// are 409s naming the field, references that vanished are 422s (409 when a delete is refused
+/// because rows still refer to it), a lost or busy database is a 503 to retry, anything else a
+/// generic 500. The database's own text is never shown.
+impl From<sea_orm::DbErr> for AppError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        use sea_orm::SqlErr;
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(message)) => {
+                return AppError::Duplicate { field: unique_field(&message) };
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(message)) => {
+                return if message.starts_with("update or delete") {
+                    AppError::Conflict { code: "in_use", detail: "other records still refer to this one".into() }
+                } else {
+                    AppError::invalid_field("body", "names a record that does not exist (any more)")
+                };
+            }
+            _ => {}
+        }
+        if database_unavailable(&error) {
+            tracing::warn!(error = ?error, "database unavailable");
+            return AppError::Unavailable { retry_after: UNAVAILABLE_RETRY_AFTER };
+        }
+        AppError::Database(error)
+    }
+}
+
+/// The field a unique constraint guards, read from the constraint or column the database names
+/// (`users_email_normalized_key` on PostgreSQL, `users.email_normalized` on SQLite).
+fn unique_field(message: &str) -> Option<&'static str> {
+    ["email", "url", "slug", "name"].into_iter().find(|field| message.contains(field))
+}
+
+/// Whether a failure is the database being out of reach or overloaded rather than the request.
+fn database_unavailable(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx};
+    let sqlx_error = match error {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match &**sqlx_error {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: connection exceptions (08…), shutdown or start-up (57P01–57P03), too many
+            // connections (53300). SQLite: busy or locked past the busy timeout (5, 6, 517).
+            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300", "5", "6", "517"].contains(&code.as_ref())
+        }
+        _ => matches!(error, DbErr::Conn(_)),
     }
 }
 
@@ -196,8 +269,9 @@ impl ResponseError for AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::VersionConflict { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Duplicate { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -216,7 +290,7 @@ impl ResponseError for AppError {
             AppError::Unauthenticated | AppError::InvalidCredentials => {
                 response.insert_header(("WWW-Authenticate", "Bearer realm=\"ou\""));
             }
-            AppError::TooManyRequests { retry_after } => {
+            AppError::TooManyRequests { retry_after } | AppError::Unavailable { retry_after } => {
                 response.insert_header(("Retry-After", retry_after.to_string()));
             }
             _ => {}

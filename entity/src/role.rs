@@ -13,6 +13,8 @@ pub struct Model {
     pub builtin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Bumped by every write; the ETag and If-Match compare it.
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

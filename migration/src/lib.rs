@@ -7,6 +7,7 @@ mod m20261125_000001_create_taxonomy;
 mod m20261125_000002_create_accounts;
 mod m20261125_000003_create_content;
 mod m20261125_000004_create_operations;
+mod m20261202_000005_versions_and_text;
 
 /// The ordered list of migrations the `ou` binary applies.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_accounts::Migration),
             Box::new(m20261125_000003_create_content::Migration),
             Box::new(m20261125_000004_create_operations::Migration),
+            Box::new(m20261202_000005_versions_and_text::Migration),
         ]
     }
 }

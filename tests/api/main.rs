@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod caching;
 mod cli;
+mod database_errors;
 mod errors;
 mod fixtures;
 mod graphql;

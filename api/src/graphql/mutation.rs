@@ -8,19 +8,25 @@ use uuid::Uuid;
 use crate::domain::{ContentKind, IdOrSlug};
 use crate::graphql::types::{Blog, Editor, KeyQuestion, Sector, Tag};
 use crate::services::api_keys::{self, ApiKeyInput, ApiKeyRecord, CreatedApiKey};
-use crate::services::catalog_write::{self, BlogInput, CatalogKind, EditorInput, QuestionInput, SectorInput, TagInput};
+use crate::services::blogs::{BlogInput, Blogs};
+use crate::services::catalog::{self, CatalogEntry};
+use crate::services::editors::{EditorInput, Editors};
+use crate::services::taxonomy::{QuestionInput, Questions, SectorInput, Sectors, TagInput, Tags};
+use crate::services::write;
 use crate::services::roles::{self, RoleInput, RoleRecord};
 use crate::services::users::{self, UserInput, UserRecord};
 use crate::error::AppError;
 use crate::graphql::types::{Content, parse_global_id};
 use crate::policy::Principal;
-use crate::services::content::{self, ContentInput, Precondition, Transition};
+use crate::services::content::{self, ContentInput, Transition};
+use crate::services::write::Precondition;
 use crate::services::sessions::{self, ClientInfo, LoginInput, RefreshInput, TokenPair};
 use crate::state::AppState;
 
 /// Catalog entries `deleteCatalogEntry` can delete.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq)]
-pub enum CatalogEntry {
+#[graphql(name = "CatalogEntry")]
+pub enum CatalogKind {
     Sector,
     Tag,
     Question,
@@ -68,6 +74,14 @@ fn uuid_of(id: &ID, resource: &'static str) -> Result<Uuid> {
         .ok_or_else(|| AppError::NotFound { resource }.to_graphql())
 }
 
+/// Creates (`id` None) or replaces a catalog entry through its skeleton.
+async fn save_entry<E: CatalogEntry>(ctx: &Context<'_>, id: Option<&ID>, input: E::Input, expected_version: Option<i32>) -> Result<E::Record> {
+    let (state, who) = context(ctx)?;
+    let key = id.map(key).transpose()?;
+    let precondition = precondition(state, expected_version);
+    catalog::save::<E>(&state.db, who, key.as_ref(), write::Written::Input(input), precondition).await.map_err(|e| e.to_graphql())
+}
+
 fn context<'a>(ctx: &Context<'a>) -> Result<(&'a AppState, &'a Principal)> {
     Ok((ctx.data::<AppState>()?, ctx.data::<Principal>()?))
 }
@@ -77,70 +91,71 @@ pub struct MutationRoot;
 
 #[Object]
 impl MutationRoot {
+    /// Creates a sector.
     async fn create_sector(&self, ctx: &Context<'_>, input: SectorInput) -> Result<Sector> {
-        let (state, who) = context(ctx)?;
-        Ok(Sector(catalog_write::save_sector(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+        Ok(Sector(save_entry::<Sectors>(ctx, None, input, None).await?))
     }
-    async fn update_sector(&self, ctx: &Context<'_>, id: ID, input: SectorInput) -> Result<Sector> {
-        let (state, who) = context(ctx)?;
-        Ok(Sector(catalog_write::save_sector(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    /// Replaces a sector; `expectedVersion` refuses the write if it changed since.
+    async fn update_sector(&self, ctx: &Context<'_>, id: ID, input: SectorInput, expected_version: Option<i32>) -> Result<Sector> {
+        Ok(Sector(save_entry::<Sectors>(ctx, Some(&id), input, expected_version).await?))
     }
+    /// Creates a tag.
     async fn create_tag(&self, ctx: &Context<'_>, input: TagInput) -> Result<Tag> {
-        let (state, who) = context(ctx)?;
-        Ok(Tag(catalog_write::save_tag(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+        Ok(Tag(save_entry::<Tags>(ctx, None, input, None).await?))
     }
-    async fn update_tag(&self, ctx: &Context<'_>, id: ID, input: TagInput) -> Result<Tag> {
-        let (state, who) = context(ctx)?;
-        Ok(Tag(catalog_write::save_tag(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    /// Replaces a tag; `expectedVersion` refuses the write if it changed since.
+    async fn update_tag(&self, ctx: &Context<'_>, id: ID, input: TagInput, expected_version: Option<i32>) -> Result<Tag> {
+        Ok(Tag(save_entry::<Tags>(ctx, Some(&id), input, expected_version).await?))
     }
+    /// Creates a key question.
     async fn create_question(&self, ctx: &Context<'_>, input: QuestionInput) -> Result<KeyQuestion> {
-        let (state, who) = context(ctx)?;
-        Ok(KeyQuestion(catalog_write::save_question(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+        Ok(KeyQuestion(save_entry::<Questions>(ctx, None, input, None).await?))
     }
-    async fn update_question(&self, ctx: &Context<'_>, id: ID, input: QuestionInput) -> Result<KeyQuestion> {
-        let (state, who) = context(ctx)?;
-        Ok(KeyQuestion(catalog_write::save_question(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    /// Replaces a key question; `expectedVersion` refuses the write if it changed since.
+    async fn update_question(&self, ctx: &Context<'_>, id: ID, input: QuestionInput, expected_version: Option<i32>) -> Result<KeyQuestion> {
+        Ok(KeyQuestion(save_entry::<Questions>(ctx, Some(&id), input, expected_version).await?))
     }
+    /// Creates a blog.
     async fn create_blog(&self, ctx: &Context<'_>, input: BlogInput) -> Result<Blog> {
-        let (state, who) = context(ctx)?;
-        Ok(Blog(catalog_write::save_blog(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+        Ok(Blog(save_entry::<Blogs>(ctx, None, input, None).await?))
     }
-    async fn update_blog(&self, ctx: &Context<'_>, id: ID, input: BlogInput) -> Result<Blog> {
-        let (state, who) = context(ctx)?;
-        Ok(Blog(catalog_write::save_blog(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    /// Replaces a blog; `expectedVersion` refuses the write if it changed since.
+    async fn update_blog(&self, ctx: &Context<'_>, id: ID, input: BlogInput, expected_version: Option<i32>) -> Result<Blog> {
+        Ok(Blog(save_entry::<Blogs>(ctx, Some(&id), input, expected_version).await?))
     }
+    /// Creates an editor profile.
     async fn create_editor(&self, ctx: &Context<'_>, input: EditorInput) -> Result<Editor> {
-        let (state, who) = context(ctx)?;
-        Ok(Editor(catalog_write::save_editor(&state.db, who, None, input).await.map_err(|e| e.to_graphql())?))
+        Ok(Editor(save_entry::<Editors>(ctx, None, input, None).await?))
     }
-    async fn update_editor(&self, ctx: &Context<'_>, id: ID, input: EditorInput) -> Result<Editor> {
-        let (state, who) = context(ctx)?;
-        Ok(Editor(catalog_write::save_editor(&state.db, who, Some(&key(&id)?), input).await.map_err(|e| e.to_graphql())?))
+    /// Replaces an editor profile; `expectedVersion` refuses the write if it changed since.
+    async fn update_editor(&self, ctx: &Context<'_>, id: ID, input: EditorInput, expected_version: Option<i32>) -> Result<Editor> {
+        Ok(Editor(save_entry::<Editors>(ctx, Some(&id), input, expected_version).await?))
     }
-
     /// Deletes a sector, tag, key question, blog or editor profile (refused while content depends on it).
-    async fn delete_catalog_entry(&self, ctx: &Context<'_>, kind: CatalogEntry, id: ID) -> Result<bool> {
+    async fn delete_catalog_entry(&self, ctx: &Context<'_>, kind: CatalogKind, id: ID) -> Result<bool> {
         let (state, who) = context(ctx)?;
-        let kind = match kind {
-            CatalogEntry::Sector => CatalogKind::Sector,
-            CatalogEntry::Tag => CatalogKind::Tag,
-            CatalogEntry::Question => CatalogKind::Question,
-            CatalogEntry::Blog => CatalogKind::Blog,
-            CatalogEntry::Editor => CatalogKind::Editor,
-        };
-        catalog_write::delete(&state.db, who, kind, &key(&id)?).await.map_err(|e| e.to_graphql())?;
+        let (key, none) = (key(&id)?, Precondition::default());
+        match kind {
+            CatalogKind::Sector => catalog::delete::<Sectors>(&state.db, who, &key, none).await.map(drop),
+            CatalogKind::Tag => catalog::delete::<Tags>(&state.db, who, &key, none).await.map(drop),
+            CatalogKind::Question => catalog::delete::<Questions>(&state.db, who, &key, none).await.map(drop),
+            CatalogKind::Blog => catalog::delete::<Blogs>(&state.db, who, &key, none).await.map(drop),
+            CatalogKind::Editor => catalog::delete::<Editors>(&state.db, who, &key, none).await.map(drop),
+        }
+        .map_err(|e| e.to_graphql())?;
         Ok(true)
     }
 
     /// Creates an account (admins).
     async fn create_user(&self, ctx: &Context<'_>, input: UserInput) -> Result<UserRecord> {
         let (state, who) = context(ctx)?;
-        users::create(&state.db, who, input).await.map_err(|e| e.to_graphql())
+        users::create(&state.db, who, write::Written::Input(input)).await.map_err(|e| e.to_graphql())
     }
-    /// Replaces an account (admins).
-    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UserInput) -> Result<UserRecord> {
+    /// Replaces an account (admins); `expectedVersion` refuses the write if it changed since.
+    async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UserInput, expected_version: Option<i32>) -> Result<UserRecord> {
         let (state, who) = context(ctx)?;
-        users::update(&state.db, who, uuid_of(&id, "user")?, input).await.map_err(|e| e.to_graphql())
+        let precondition = precondition(state, expected_version);
+        users::update(&state.db, who, uuid_of(&id, "user")?, write::Written::Input(input), precondition).await.map_err(|e| e.to_graphql())
     }
     /// Deletes an account (admins).
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> Result<UserRecord> {
@@ -150,12 +165,14 @@ impl MutationRoot {
     /// Creates a custom role (admins).
     async fn create_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<RoleRecord> {
         let (state, who) = context(ctx)?;
-        roles::create(&state.db, who, input).await.map_err(|e| e.to_graphql())
+        roles::create(&state.db, who, write::Written::Input(input)).await.map_err(|e| e.to_graphql())
     }
-    /// Replaces a role's name, description and permissions (admins).
-    async fn update_role(&self, ctx: &Context<'_>, id: ID, input: RoleInput) -> Result<RoleRecord> {
+    /// Replaces a role's name, description and permissions (admins); `expectedVersion` refuses
+    /// the write if it changed since.
+    async fn update_role(&self, ctx: &Context<'_>, id: ID, input: RoleInput, expected_version: Option<i32>) -> Result<RoleRecord> {
         let (state, who) = context(ctx)?;
-        roles::update(&state.db, who, &id, input).await.map_err(|e| e.to_graphql())
+        let precondition = precondition(state, expected_version);
+        roles::update(&state.db, who, &id, write::Written::Input(input), precondition).await.map_err(|e| e.to_graphql())
     }
     /// Deletes a custom role nobody holds (admins).
     async fn delete_role(&self, ctx: &Context<'_>, id: ID) -> Result<RoleRecord> {
@@ -176,7 +193,7 @@ impl MutationRoot {
     /// Creates a draft of `kind`.
     async fn create_content(&self, ctx: &Context<'_>, kind: ContentKind, input: ContentInput) -> Result<Content> {
         let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
-        Ok(content::create(&state.db, who, kind, input).await.map_err(|e| e.to_graphql())?.into())
+        Ok(content::create(&state.db, who, kind, write::Written::Input(input)).await.map_err(|e| e.to_graphql())?.into())
     }
 
     /// Replaces an item's content (like REST `PUT`).
@@ -184,7 +201,7 @@ impl MutationRoot {
         let (state, who) = (ctx.data::<AppState>()?, ctx.data::<Principal>()?);
         let id = item_id(&id)?;
         let kind = kind_of(state, id).await?;
-        Ok(content::update(&state.db, who, kind, id, input, precondition(state, expected_version)).await.map_err(|e| e.to_graphql())?.into())
+        Ok(content::update(&state.db, who, kind, id, write::Written::Input(input), precondition(state, expected_version)).await.map_err(|e| e.to_graphql())?.into())
     }
 
     /// Moves an item along the workflow; `at` is required for `SCHEDULE`.

@@ -14,6 +14,7 @@ use crate::services::api_keys::{self, API_KEY_SPEC, ApiKeyInput, ApiKeyRecord, C
 use crate::services::audit::{self, AUDIT_SPEC, AuditRecord};
 use crate::services::roles::{self, ROLE_SPEC, RoleInput, RoleRecord};
 use crate::services::users::{self, USER_SPEC, UserInput, UserRecord};
+use crate::services::write::Written;
 use crate::state::AppState;
 
 fn id(raw: &str, resource: &'static str) -> Result<Uuid, AppError> {
@@ -56,8 +57,7 @@ pub async fn get_user(req: HttpRequest, state: web::Data<AppState>, caller: Call
     responses((status = 201, description = "Created", body = UserRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Users, Action::Create)?;
-    let input = users::input(&state.db, &caller.principal, None, body::parse_object(&req, &bytes)?).await?;
-    let record = users::create(&state.db, &caller.principal, input).await?;
+    let record = users::create(&state.db, &caller.principal, Written::Json(body::parse_object(&req, &bytes)?)).await?;
     written(StatusCode::CREATED, &record, Some(format!("/api/v1/users/{}", record.id)))
 }
 
@@ -67,8 +67,9 @@ pub async fn create_user(req: HttpRequest, state: web::Data<AppState>, caller: C
 pub async fn update_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Users, Action::Update)?;
     let user_id = id(&path, "user")?;
-    let input = users::input(&state.db, &caller.principal, Some(user_id), body::parse_object(&req, &bytes)?).await?;
-    let record = users::update(&state.db, &caller.principal, user_id, input).await?;
+    let sent = Written::Json(body::parse_object(&req, &bytes)?);
+    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let record = users::update(&state.db, &caller.principal, user_id, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 
@@ -78,14 +79,9 @@ pub async fn update_user(req: HttpRequest, state: web::Data<AppState>, caller: C
 pub async fn patch_user(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Users, Action::Update)?;
     let user_id = id(&path, "user")?;
-    let patch = serde_json::Value::Object(body::parse_object(&req, &bytes)?);
-    let mut merged = to_value(&users::get(&state.db, &caller.principal, user_id).await?)?;
-    crate::services::content::merge_patch(&mut merged, &patch);
-    let serde_json::Value::Object(object) = merged else {
-        return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
-    };
-    let input = users::input(&state.db, &caller.principal, Some(user_id), object).await?;
-    let record = users::update(&state.db, &caller.principal, user_id, input).await?;
+    let sent = Written::Patch(body::parse_object(&req, &bytes)?);
+    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let record = users::update(&state.db, &caller.principal, user_id, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 
@@ -119,8 +115,7 @@ pub async fn get_role(req: HttpRequest, state: web::Data<AppState>, caller: Call
     responses((status = 201, description = "Created", body = RoleRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_role(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Roles, Action::Create)?;
-    let input: RoleInput = body::parse(&req, &bytes)?;
-    let record = roles::create(&state.db, &caller.principal, input).await?;
+    let record = roles::create(&state.db, &caller.principal, Written::Json(body::parse_object(&req, &bytes)?)).await?;
     written(StatusCode::CREATED, &record, Some(format!("/api/v1/roles/{}", record.id)))
 }
 
@@ -129,8 +124,9 @@ pub async fn create_role(req: HttpRequest, state: web::Data<AppState>, caller: C
     responses((status = 200, description = "Updated", body = RoleRecord), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_role(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Roles, Action::Update)?;
-    let input: RoleInput = body::parse(&req, &bytes)?;
-    let record = roles::update(&state.db, &caller.principal, &path, input).await?;
+    let sent = Written::Json(body::parse_object(&req, &bytes)?);
+    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let record = roles::update(&state.db, &caller.principal, &path, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 

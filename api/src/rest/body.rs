@@ -32,3 +32,10 @@ pub fn parse_object(req: &HttpRequest, body: &[u8]) -> Result<serde_json::Map<St
         _ => Err(AppError::bad_request("malformed_json", "the body must be a JSON object")),
     }
 }
+
+/// The precondition a write request states: its `If-Match` header, and whether the settings
+/// require one (a body `version` is read with the body).
+pub fn precondition(req: &HttpRequest, required: bool) -> crate::services::write::Precondition {
+    let if_match = req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    crate::services::write::Precondition { if_match, version: None, required }
+}

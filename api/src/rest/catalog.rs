@@ -6,17 +6,17 @@ use serde_json::Value;
 use crate::domain::IdOrSlug;
 use crate::error::{AppError, Problem};
 use crate::rest::caller::Caller;
-use crate::policy::{Action, Resource, require};
+use crate::policy::{Action, require};
 use crate::rest::{body, crud_routes};
-use crate::rest::response::written;
-use crate::services::catalog_write::{self, BlogInput, CatalogKind, EditorInput, QuestionInput, SectorInput, TagInput};
-use crate::services::content;
+use crate::rest::response::written as written_record;
+use crate::services::catalog::{self, CatalogEntry};
+use crate::services::write::{Precondition, Written};
 use actix_web::http::StatusCode;
 use crate::rest::list_query::{ListParams, parse_item, parse_list};
 use crate::rest::response::{self, range_header, sparse, to_value};
-use crate::services::blogs::{self, BLOG_SPEC, BlogEmbeds, BlogRecord};
-use crate::services::editors::{self, EDITOR_SPEC, EditorEmbeds, EditorRecord};
-use crate::services::taxonomy::{self, QUESTION_SPEC, QuestionRecord, SECTOR_SPEC, SectorRecord, TAG_SPEC, TagRecord};
+use crate::services::blogs::{self, BLOG_SPEC, BlogEmbeds, BlogInput, BlogRecord, Blogs};
+use crate::services::editors::{self, EDITOR_SPEC, EditorEmbeds, EditorInput, EditorRecord, Editors};
+use crate::services::taxonomy::{self, QUESTION_SPEC, QuestionInput, QuestionRecord, Questions, SECTOR_SPEC, SectorInput, SectorRecord, Sectors, TAG_SPEC, TagInput, TagRecord, Tags};
 use crate::state::AppState;
 
 fn key(raw: &str, resource: &'static str) -> Result<IdOrSlug, AppError> {
@@ -138,61 +138,54 @@ taxonomy_handlers!(list_sectors, get_sector, SECTOR_SPEC, SectorRecord, taxonomy
 taxonomy_handlers!(list_tags, get_tag, TAG_SPEC, TagRecord, taxonomy::list_tags, taxonomy::get_tag, "/api/v1/tags", "/api/v1/tags/{id_or_slug}", "tags", "tags");
 taxonomy_handlers!(list_questions, get_question, QUESTION_SPEC, QuestionRecord, taxonomy::list_questions, taxonomy::get_question, "/api/v1/questions", "/api/v1/questions/{id_or_slug}", "questions", "key questions");
 
-fn write_key(raw: &str, resource: &'static str) -> Result<IdOrSlug, AppError> {
-    key(raw, resource)
-}
-
 macro_rules! catalog_writes {
-    ($create:ident, $replace:ident, $patch:ident, $delete:ident, $input:ty, $record:ty, $save:path, $kind:expr, $resource:expr,
+    ($create:ident, $replace:ident, $patch:ident, $delete:ident, $entry:ty, $input:ty, $record:ty,
      $list_path:literal, $item_path:literal, $tag:literal, $what:literal) => {
         #[doc = concat!("Creates ", $what, ".")]
         #[utoipa::path(post, path = $list_path, tag = $tag, request_body = $input, security(("bearer" = [])),
             responses((status = 201, description = "Created", body = $record),
                       (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
                       (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+                      (status = 409, description = "A unique value is taken", body = Problem, content_type = "application/problem+json"),
                       (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
         pub async fn $create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
-            require(&caller.principal, $resource, Action::Create)?;
-            let object = body::parse_object(&req, &bytes)?;
-            let input: $input = catalog_write::input(&state.db, &caller.principal, $kind, None, object).await?;
-            let record = $save(&state.db, &caller.principal, None, input).await?;
-            written(StatusCode::CREATED, &record, Some(format!("{}/{}", $list_path, record.id)))
+            require(&caller.principal, <$entry>::RESOURCE, Action::Create)?;
+            let sent = Written::Json(body::parse_object(&req, &bytes)?);
+            let record = catalog::save::<$entry>(&state.db, &caller.principal, None, sent, Precondition::default()).await?;
+            written_record(StatusCode::CREATED, &record, Some(format!("{}/{}", $list_path, record.id)))
         }
 
-        #[doc = concat!("Replaces ", $what, ".")]
+        #[doc = concat!("Replaces ", $what, " (`If-Match` or `version` guard against lost updates).")]
         #[utoipa::path(put, path = $item_path, tag = $tag, request_body = $input, security(("bearer" = [])),
             params(("id_or_slug" = String, Path, description = "UUID or slug")),
             responses((status = 200, description = "Stored", body = $record),
                       (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
                       (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+                      (status = 412, description = "Not the current version", body = Problem, content_type = "application/problem+json"),
                       (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
         pub async fn $replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
-            require(&caller.principal, $resource, Action::Update)?;
-            let key = write_key(&path, $tag)?;
-            let object = body::parse_object(&req, &bytes)?;
-            let input: $input = catalog_write::input(&state.db, &caller.principal, $kind, Some(&key), object).await?;
-            let record = $save(&state.db, &caller.principal, Some(&key), input).await?;
-            written(StatusCode::OK, &record, None)
+            require(&caller.principal, <$entry>::RESOURCE, Action::Update)?;
+            let key = key(&path, $tag)?;
+            let sent = Written::Json(body::parse_object(&req, &bytes)?);
+            let precondition = body::precondition(&req, state.settings.require_preconditions);
+            let record = catalog::save::<$entry>(&state.db, &caller.principal, Some(&key), sent, precondition).await?;
+            written_record(StatusCode::OK, &record, None)
         }
 
-        #[doc = concat!("Merges changes into ", $what, " (RFC 7396).")]
+        #[doc = concat!("Merges changes into ", $what, " (RFC 7396; `If-Match` or `version` guard against lost updates).")]
         #[utoipa::path(patch, path = $item_path, tag = $tag, request_body(content = Object, content_type = "application/merge-patch+json"), security(("bearer" = [])),
             params(("id_or_slug" = String, Path, description = "UUID or slug")),
             responses((status = 200, description = "Stored", body = $record),
                       (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
+                      (status = 412, description = "Not the current version", body = Problem, content_type = "application/problem+json"),
                       (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
         pub async fn $patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
-            require(&caller.principal, $resource, Action::Update)?;
-            let key = write_key(&path, $tag)?;
-            let patch = serde_json::Value::Object(body::parse_object(&req, &bytes)?);
-            let mut merged = serde_json::Value::Object(catalog_write::current(&state.db, &caller.principal, $kind, &key).await?);
-            content::merge_patch(&mut merged, &patch);
-            let serde_json::Value::Object(object) = merged else {
-                return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
-            };
-            let input: $input = catalog_write::input(&state.db, &caller.principal, $kind, Some(&key), object).await?;
-            let record = $save(&state.db, &caller.principal, Some(&key), input).await?;
-            written(StatusCode::OK, &record, None)
+            require(&caller.principal, <$entry>::RESOURCE, Action::Update)?;
+            let key = key(&path, $tag)?;
+            let sent = Written::Patch(body::parse_object(&req, &bytes)?);
+            let precondition = body::precondition(&req, state.settings.require_preconditions);
+            let record = catalog::save::<$entry>(&state.db, &caller.principal, Some(&key), sent, precondition).await?;
+            written_record(StatusCode::OK, &record, None)
         }
 
         #[doc = concat!("Deletes ", $what, " (409 while content depends on it).")]
@@ -201,20 +194,22 @@ macro_rules! catalog_writes {
             responses((status = 200, description = "Deleted", body = $record),
                       (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
                       (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-                      (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json")))]
-        pub async fn $delete(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-            let key = write_key(&path, $tag)?;
-            let record = catalog_write::delete(&state.db, &caller.principal, $kind, &key).await?;
-            written(StatusCode::OK, &record, None)
+                      (status = 409, description = "Still in use", body = Problem, content_type = "application/problem+json"),
+                      (status = 412, description = "Not the current version", body = Problem, content_type = "application/problem+json")))]
+        pub async fn $delete(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+            let key = key(&path, $tag)?;
+            let precondition = body::precondition(&req, false);
+            let record = catalog::delete::<$entry>(&state.db, &caller.principal, &key, precondition).await?;
+            written_record(StatusCode::OK, &record, None)
         }
     };
 }
 
-catalog_writes!(create_blog, replace_blog, patch_blog, delete_blog, BlogInput, BlogRecord, catalog_write::save_blog, CatalogKind::Blog, Resource::Blogs, "/api/v1/blogs", "/api/v1/blogs/{id_or_slug}", "blogs", "a blog");
-catalog_writes!(create_editor, replace_editor, patch_editor, delete_editor, EditorInput, EditorRecord, catalog_write::save_editor, CatalogKind::Editor, Resource::Editors, "/api/v1/editors", "/api/v1/editors/{id_or_slug}", "editors", "an editor profile");
-catalog_writes!(create_sector, replace_sector, patch_sector, delete_sector, SectorInput, SectorRecord, catalog_write::save_sector, CatalogKind::Sector, Resource::Sectors, "/api/v1/sectors", "/api/v1/sectors/{id_or_slug}", "sectors", "a sector");
-catalog_writes!(create_tag, replace_tag, patch_tag, delete_tag, TagInput, TagRecord, catalog_write::save_tag, CatalogKind::Tag, Resource::Tags, "/api/v1/tags", "/api/v1/tags/{id_or_slug}", "tags", "a tag");
-catalog_writes!(create_question, replace_question, patch_question, delete_question, QuestionInput, QuestionRecord, catalog_write::save_question, CatalogKind::Question, Resource::Questions, "/api/v1/questions", "/api/v1/questions/{id_or_slug}", "questions", "a key question");
+catalog_writes!(create_blog, replace_blog, patch_blog, delete_blog, Blogs, BlogInput, BlogRecord, "/api/v1/blogs", "/api/v1/blogs/{id_or_slug}", "blogs", "a blog");
+catalog_writes!(create_editor, replace_editor, patch_editor, delete_editor, Editors, EditorInput, EditorRecord, "/api/v1/editors", "/api/v1/editors/{id_or_slug}", "editors", "an editor profile");
+catalog_writes!(create_sector, replace_sector, patch_sector, delete_sector, Sectors, SectorInput, SectorRecord, "/api/v1/sectors", "/api/v1/sectors/{id_or_slug}", "sectors", "a sector");
+catalog_writes!(create_tag, replace_tag, patch_tag, delete_tag, Tags, TagInput, TagRecord, "/api/v1/tags", "/api/v1/tags/{id_or_slug}", "tags", "a tag");
+catalog_writes!(create_question, replace_question, patch_question, delete_question, Questions, QuestionInput, QuestionRecord, "/api/v1/questions", "/api/v1/questions/{id_or_slug}", "questions", "a key question");
 
 /// Registers the catalog routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -11,7 +11,8 @@ use crate::rest::caller::Caller;
 use crate::policy::{Action, Resource, require};
 use crate::rest::{body, crud_routes, read_only};
 use crate::rest::response::written;
-use crate::services::content::{ContentInput, Precondition, Transition};
+use crate::services::content::{ContentInput, Transition};
+use crate::services::write::{Precondition, Written};
 use crate::services::revisions::{self, RevisionRecord};
 use actix_web::http::StatusCode;
 use uuid::Uuid;
@@ -89,10 +90,6 @@ fn item_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::try_parse(raw).map_err(|_| AppError::NotFound { resource: "content item" })
 }
 
-fn if_match(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
 fn item_location(kind: ContentKind, record: &ContentRecord) -> String {
     format!("/api/v1/{}/{}", kind.collection(), record.id)
 }
@@ -104,37 +101,25 @@ fn may(caller: &Caller, kind: ContentKind, action: Action) -> Result<(), AppErro
 
 async fn create(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     may(&caller, kind, Action::Create)?;
-    let (input, _, _) = content::input_from_json(body::parse_object(&req, &bytes)?, None)?;
-    let record = content::create(&state.db, &caller.principal, kind, input).await?;
+    let record = content::create(&state.db, &caller.principal, kind, Written::Json(body::parse_object(&req, &bytes)?)).await?;
     written(StatusCode::CREATED, &record, Some(item_location(kind, &record)))
 }
 
 async fn replace(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     may(&caller, kind, Action::Update)?;
     let id = item_id(id)?;
-    let (input, version, echoed) = content::input_from_json(body::parse_object(&req, &bytes)?, Some(id))?;
-    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions, echoed };
-    let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
+    let sent = Written::Json(body::parse_object(&req, &bytes)?);
+    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let record = content::update(&state.db, &caller.principal, kind, id, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 
 async fn patch(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: ContentKind, id: &str, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     may(&caller, kind, Action::Update)?;
     let id = item_id(id)?;
-    let patch = Value::Object(body::parse_object(&req, &bytes)?);
-    let current = content::current(&state.db, &caller.principal, kind, id).await?;
-    let mut merged = Value::Object(content::writable_json(&current)?);
-    if let Value::Object(map) = &mut merged {
-        // The version to check is the one the client sent, not the stored one.
-        map.remove("version");
-    }
-    content::merge_patch(&mut merged, &patch);
-    let Value::Object(object) = merged else {
-        return Err(AppError::bad_request("malformed_json", "the body must be a JSON object"));
-    };
-    let (input, version, echoed) = content::input_from_json(object, Some(id))?;
-    let precondition = Precondition { if_match: if_match(&req), version, required: state.settings.require_preconditions, echoed };
-    let record = content::update(&state.db, &caller.principal, kind, id, input, precondition).await?;
+    let sent = Written::Patch(body::parse_object(&req, &bytes)?);
+    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let record = content::update(&state.db, &caller.principal, kind, id, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
 
@@ -153,7 +138,7 @@ async fn delete(req: HttpRequest, state: web::Data<AppState>, caller: Caller, ki
     let record = if params.purge {
         content::purge(&state.db, &caller.principal, kind, id).await?
     } else {
-        content::trash(&state.db, &caller.principal, kind, id, Precondition { if_match: if_match(&req), ..Precondition::default() }).await?
+        content::trash(&state.db, &caller.principal, kind, id, body::precondition(&req, false)).await?
     };
     written(StatusCode::OK, &record, None)
 }
@@ -183,7 +168,7 @@ async fn act(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind:
         content::restore(&state.db, &caller.principal, kind, id).await?
     } else {
         let transition = transition.ok_or(AppError::RouteNotFound { path: req.path().to_owned() })?;
-        let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions, ..Precondition::default() };
+        let precondition = Precondition { version: input.version, ..body::precondition(&req, state.settings.require_preconditions) };
         content::transition(&state.db, &caller.principal, kind, id, transition, input.at, precondition).await?
     };
     written(StatusCode::OK, &record, None)
@@ -200,7 +185,7 @@ async fn restore_revision(req: HttpRequest, state: web::Data<AppState>, caller: 
     let id = item_id(id)?;
     let revision = Uuid::try_parse(revision).map_err(|_| AppError::NotFound { resource: "revision" })?;
     let input: ActionInput = if bytes.iter().all(u8::is_ascii_whitespace) { ActionInput::default() } else { body::parse(&req, &bytes)? };
-    let precondition = Precondition { if_match: if_match(&req), version: input.version, required: state.settings.require_preconditions, ..Precondition::default() };
+    let precondition = Precondition { version: input.version, ..body::precondition(&req, state.settings.require_preconditions) };
     let record = content::restore_revision(&state.db, &caller.principal, kind, id, revision, precondition).await?;
     written(StatusCode::OK, &record, None)
 }

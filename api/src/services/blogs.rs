@@ -4,17 +4,23 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use entity::{blog, blog_blogger, editor, sector};
+use entity::{blog, blog_blogger, content_item, editor, sector};
 
 use crate::domain::IdOrSlug;
 use crate::error::AppError;
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
-use crate::policy::{Principal, editor_visibility};
+use crate::error::FieldErrors;
+use crate::policy::{Principal, Resource, editor_visibility};
+use crate::services::catalog::{CatalogEntry, referenced};
+use crate::services::write::Versioned;
+use crate::services::read_only::ReadOnly;
+use crate::services::validate;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
 use crate::services::taxonomy::SectorRecord;
@@ -32,6 +38,8 @@ pub struct BlogRecord {
     pub blogger_ids: Vec<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
 
 /// Related records a blog list embeds on request.
@@ -58,7 +66,7 @@ pub static BLOG_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["title", "slug", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "title", descending: false }],
     includes: &["sector", "bloggers"],
-    fields: &["slug", "title", "description", "sector_id", "blogger_ids", "created_at", "updated_at"],
+    fields: &["slug", "title", "description", "sector_id", "blogger_ids", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
@@ -89,6 +97,7 @@ pub async fn records(
             sector_id: m.sector_id,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            version: m.version,
         })
         .collect())
 }
@@ -179,4 +188,93 @@ pub async fn get(
     let embeds = embeds(db, principal, &items, include).await?;
     let item = items.into_iter().next().ok_or(AppError::NotFound { resource: "blog" })?;
     Ok((item, embeds))
+}
+
+/// A blog as clients write it.
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[serde(deny_unknown_fields)]
+pub struct BlogInput {
+    #[serde(default)]
+    pub slug: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    #[graphql(default)]
+    pub description: String,
+    #[serde(default)]
+    pub sector_id: Option<Uuid>,
+    /// In display order.
+    #[serde(default)]
+    #[graphql(default)]
+    pub blogger_ids: Vec<Uuid>,
+}
+
+impl Versioned for BlogRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// The blogs writes.
+pub struct Blogs;
+
+impl CatalogEntry for Blogs {
+    type Entity = blog::Entity;
+    type Input = BlogInput;
+    type Record = BlogRecord;
+    const RESOURCE: Resource = Resource::Blogs;
+    const NAME: &'static str = "blog";
+    const EMBEDS: &'static [ReadOnly] = &[
+        ReadOnly::Embed { name: "sector", ids: "sector_id", many: false },
+        ReadOnly::Embed { name: "bloggers", ids: "blogger_ids", many: true },
+    ];
+    const ID: blog::Column = blog::Column::Id;
+    const SLUG: blog::Column = blog::Column::Slug;
+    const VERSION: blog::Column = blog::Column::Version;
+    const CREATED_AT: blog::Column = blog::Column::CreatedAt;
+    const UPDATED_AT: blog::Column = blog::Column::UpdatedAt;
+
+    async fn get(txn: &DatabaseTransaction, principal: &Principal, key: &IdOrSlug) -> Result<BlogRecord, AppError> {
+        Ok(get(txn, principal, key, &[]).await?.0)
+    }
+
+    async fn check<'a>(txn: &DatabaseTransaction, _: &Principal, input: &'a BlogInput, errors: &mut FieldErrors) -> Result<(Option<&'a str>, &'a str), AppError> {
+        validate::text(errors, "title", &input.title, true, 200);
+        validate::text(errors, "description", &input.description, false, 5000);
+        validate::ids_exist(txn, errors, "blogger_ids", &input.blogger_ids, 50, editor::Entity::find(), editor::Column::Id, "an editor").await?;
+        let sector: Vec<Uuid> = input.sector_id.into_iter().collect();
+        validate::ids_exist(txn, errors, "sector_id", &sector, 1, sector::Entity::find(), sector::Column::Id, "a sector").await?;
+        Ok((input.slug.as_deref(), &input.title))
+    }
+
+    fn row(input: &BlogInput) -> Result<blog::ActiveModel, AppError> {
+        Ok(blog::ActiveModel {
+            title: Set(input.title.trim().to_owned()),
+            description: Set(input.description.clone()),
+            sector_id: Set(input.sector_id),
+            ..Default::default()
+        })
+    }
+
+    async fn links(txn: &DatabaseTransaction, id: Uuid, input: &BlogInput, at: DateTime<Utc>) -> Result<(), AppError> {
+        blog_blogger::Entity::delete_many().filter(blog_blogger::Column::BlogId.eq(id)).exec(txn).await?;
+        if !input.blogger_ids.is_empty() {
+            blog_blogger::Entity::insert_many(input.blogger_ids.iter().enumerate().map(|(i, editor_id)| blog_blogger::ActiveModel {
+                blog_id: Set(id),
+                editor_id: Set(*editor_id),
+                position: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }))
+            .exec(txn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn in_use(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<&'static str>, AppError> {
+        Ok(referenced::<content_item::Entity>(txn, content_item::Column::BlogId, id).await?.then_some("the blog still has posts"))
+    }
 }

@@ -4,17 +4,22 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
-use serde::Serialize;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use entity::{editor, editor_sector, sector};
+use entity::{content_author, editor, editor_sector, sector};
 
 use crate::domain::{IdOrSlug, TeamRole};
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
-use crate::policy::{Principal, editor_visibility};
+use crate::policy::{Principal, Resource, editor_visibility};
+use crate::services::catalog::{CatalogEntry, referenced};
+use crate::services::write::Versioned;
+use crate::services::read_only::ReadOnly;
+use crate::services::validate;
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
 use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, link_map};
@@ -45,6 +50,8 @@ pub struct EditorRecord {
     pub visible: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
 
 /// A page of editors and the sectors `include=sectors` asked for.
@@ -71,7 +78,7 @@ pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["display_name", "slug", "team_role", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "display_name", descending: false }],
     includes: &["sectors"],
-    fields: &["slug", "display_name", "bio", "team_role", "avatar_url", "links", "sector_ids", "visible", "created_at", "updated_at"],
+    fields: &["slug", "display_name", "bio", "team_role", "avatar_url", "links", "sector_ids", "visible", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
@@ -90,6 +97,7 @@ fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> EditorRecord {
         visible: m.visible,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        version: m.version,
     }
 }
 
@@ -199,4 +207,111 @@ pub async fn get(
         embeds.sectors = crate::services::taxonomy::sectors_by_ids(db, &item.sector_ids).await?;
     }
     Ok((item, embeds))
+}
+
+/// An editor profile as clients write it.
+#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[serde(deny_unknown_fields)]
+pub struct EditorInput {
+    #[serde(default)]
+    pub slug: Option<String>,
+    pub display_name: String,
+    /// Markdown.
+    #[serde(default)]
+    #[graphql(default)]
+    pub bio: String,
+    pub team_role: TeamRole,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    #[graphql(default)]
+    pub links: Vec<ProfileLink>,
+    #[serde(default)]
+    #[graphql(default)]
+    pub sector_ids: Vec<Uuid>,
+    /// Hidden profiles are seen only by those who manage profiles.
+    #[serde(default = "visible_by_default")]
+    #[graphql(default = true)]
+    pub visible: bool,
+}
+
+fn visible_by_default() -> bool {
+    true
+}
+
+impl Versioned for EditorRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
+/// The editor profile writes.
+pub struct Editors;
+
+impl CatalogEntry for Editors {
+    type Entity = editor::Entity;
+    type Input = EditorInput;
+    type Record = EditorRecord;
+    const RESOURCE: Resource = Resource::Editors;
+    const NAME: &'static str = "editor";
+    const EMBEDS: &'static [ReadOnly] = &[ReadOnly::Embed { name: "sectors", ids: "sector_ids", many: true }];
+    const ID: editor::Column = editor::Column::Id;
+    const SLUG: editor::Column = editor::Column::Slug;
+    const VERSION: editor::Column = editor::Column::Version;
+    const CREATED_AT: editor::Column = editor::Column::CreatedAt;
+    const UPDATED_AT: editor::Column = editor::Column::UpdatedAt;
+
+    async fn get(txn: &DatabaseTransaction, principal: &Principal, key: &IdOrSlug) -> Result<EditorRecord, AppError> {
+        Ok(get(txn, principal, key, false).await?.0)
+    }
+
+    async fn check<'a>(txn: &DatabaseTransaction, _: &Principal, input: &'a EditorInput, errors: &mut FieldErrors) -> Result<(Option<&'a str>, &'a str), AppError> {
+        validate::text(errors, "display_name", &input.display_name, true, 200);
+        validate::text(errors, "bio", &input.bio, false, 10_000);
+        validate::optional_url(errors, "avatar_url", input.avatar_url.as_deref());
+        if input.links.len() > 20 {
+            validate::refuse(errors, "links", "at most 20 links");
+        }
+        for (i, link) in input.links.iter().enumerate() {
+            validate::text(errors, &format!("links[{i}].label"), &link.label, true, 100);
+            validate::url(errors, &format!("links[{i}].url"), &link.url);
+        }
+        validate::ids_exist(txn, errors, "sector_ids", &input.sector_ids, 50, sector::Entity::find(), sector::Column::Id, "a sector").await?;
+        Ok((input.slug.as_deref(), &input.display_name))
+    }
+
+    fn row(input: &EditorInput) -> Result<editor::ActiveModel, AppError> {
+        Ok(editor::ActiveModel {
+            display_name: Set(input.display_name.trim().to_owned()),
+            bio: Set(input.bio.clone()),
+            team_role: Set(input.team_role.as_str().to_owned()),
+            avatar_url: Set(input.avatar_url.clone()),
+            links: Set(serde_json::to_value(&input.links).map_err(|e| AppError::Internal(e.into()))?),
+            visible: Set(input.visible),
+            ..Default::default()
+        })
+    }
+
+    async fn links(txn: &DatabaseTransaction, id: Uuid, input: &EditorInput, at: DateTime<Utc>) -> Result<(), AppError> {
+        editor_sector::Entity::delete_many().filter(editor_sector::Column::EditorId.eq(id)).exec(txn).await?;
+        if !input.sector_ids.is_empty() {
+            editor_sector::Entity::insert_many(input.sector_ids.iter().map(|sector_id| editor_sector::ActiveModel {
+                editor_id: Set(id),
+                sector_id: Set(*sector_id),
+                created_at: Set(at),
+                updated_at: Set(at),
+            }))
+            .exec(txn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn in_use(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<&'static str>, AppError> {
+        let credited = referenced::<content_author::Entity>(txn, content_author::Column::EditorId, id).await?;
+        Ok(credited.then_some("the editor is still credited as an author"))
+    }
 }

@@ -3,7 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod blogs;
-pub mod catalog_write;
+pub mod catalog;
 pub mod content;
 pub mod editors;
 pub mod query;
@@ -11,9 +11,12 @@ pub mod read_only;
 pub mod revisions;
 pub mod roles;
 pub mod seed;
+pub mod slug;
 pub mod sessions;
 pub mod taxonomy;
 pub mod users;
+pub mod validate;
+pub mod write;
 
 use std::collections::HashMap;
 

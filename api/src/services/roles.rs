@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +16,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Action, Principal, Resource, Scope, default_roles, require};
 use crate::services::audit::{self, AuditEntry};
+use crate::services::read_only::ReadOnly;
+use crate::services::write::{Precondition, Versioned, Written};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 
 /// One grant of a role.
@@ -40,7 +42,17 @@ pub struct RoleRecord {
     pub permissions: Vec<Grant>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
+
+/// Fields of a role the server keeps.
+const READ_ONLY: &[ReadOnly] = &[
+    ReadOnly::Computed { name: "id", how: "the server gives every role its id" },
+    ReadOnly::Computed { name: "builtin", how: "only seeded roles are built in" },
+    ReadOnly::Computed { name: "created_at", how: "the server keeps it" },
+    ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" },
+];
 
 /// A role as clients write it.
 #[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
@@ -67,7 +79,7 @@ pub static ROLE_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["name", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "name", descending: false }],
     includes: &[],
-    fields: &["name", "description", "builtin", "permissions", "created_at", "updated_at"],
+    fields: &["name", "description", "builtin", "permissions", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
@@ -87,6 +99,7 @@ pub async fn ensure_defaults(db: &DatabaseConnection) -> Result<(), AppError> {
             builtin: Set(true),
             created_at: Set(at),
             updated_at: Set(at),
+            version: Set(1),
         })
         .exec(&txn)
         .await?;
@@ -145,6 +158,7 @@ async fn record(db: &impl ConnectionTrait, m: role::Model) -> Result<RoleRecord,
         builtin: m.builtin,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        version: m.version,
     })
 }
 
@@ -224,8 +238,9 @@ async fn find_role(db: &impl ConnectionTrait, key: &str) -> Result<role::Model, 
 }
 
 /// Creates a custom role.
-pub async fn create(db: &DatabaseConnection, principal: &Principal, input: RoleInput) -> Result<RoleRecord, AppError> {
+pub async fn create(db: &DatabaseConnection, principal: &Principal, written: Written<RoleInput>) -> Result<RoleRecord, AppError> {
     require(principal, Resource::Roles, Action::Create)?;
+    let input = written.read(None::<&RoleRecord>, &[READ_ONLY], Precondition::default())?;
     validate(&input)?;
     let txn = crate::db::begin_write(db).await?;
     if name_taken(&txn, &input.name, None).await? {
@@ -240,23 +255,28 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, input: RoleI
         builtin: Set(false),
         created_at: Set(at),
         updated_at: Set(at),
+        version: Set(1),
     })
     .exec(&txn)
     .await?;
     insert_grants(&txn, id, &input.permissions).await?;
-    audit::record(&txn, principal, AuditEntry { resource: "roles", resource_id: Some(id), action: "create", version_before: None, version_after: None, details: None }).await?;
+    audit::record(&txn, principal, AuditEntry { resource: "roles", resource_id: Some(id), action: "create", version_before: None, version_after: Some(1), details: None }).await?;
     let model = find_role(&txn, &id.to_string()).await?;
     let created = record(&txn, model).await?;
     txn.commit().await?;
     Ok(created)
 }
 
-/// Replaces a role's name, description and grants.
-pub async fn update(db: &DatabaseConnection, principal: &Principal, key: &str, input: RoleInput) -> Result<RoleRecord, AppError> {
+/// Replaces a role's name, description and grants at the version the precondition names.
+pub async fn update(db: &DatabaseConnection, principal: &Principal, key: &str, written: Written<RoleInput>, precondition: Precondition) -> Result<RoleRecord, AppError> {
     require(principal, Resource::Roles, Action::Update)?;
-    validate(&input)?;
     let txn = crate::db::begin_write(db).await?;
-    let model = find_role(&txn, key).await?;
+    let found = find_role(&txn, key).await?;
+    // Held until commit, so concurrent writes queue instead of overwriting each other.
+    let model = role::Entity::find_by_id(found.id).lock_exclusive().one(&txn).await?.ok_or(AppError::NotFound { resource: "role" })?;
+    let stored = record(&txn, model.clone()).await?;
+    let input = written.read(Some(&stored), &[READ_ONLY], precondition)?;
+    validate(&input)?;
     if model.builtin && model.name != input.name {
         return Err(AppError::invalid_field("name", "a built-in role keeps its name"));
     }
@@ -272,10 +292,11 @@ pub async fn update(db: &DatabaseConnection, principal: &Principal, key: &str, i
     active.name = Set(input.name.clone());
     active.description = Set(input.description.clone());
     active.updated_at = Set(now());
+    active.version = Set(stored.version + 1);
     active.update(&txn).await?;
     permission::Entity::delete_many().filter(permission::Column::RoleId.eq(id)).exec(&txn).await?;
     insert_grants(&txn, id, &input.permissions).await?;
-    audit::record(&txn, principal, AuditEntry { resource: "roles", resource_id: Some(id), action: "update", version_before: None, version_after: None, details: None }).await?;
+    audit::record(&txn, principal, AuditEntry { resource: "roles", resource_id: Some(id), action: "update", version_before: Some(stored.version), version_after: Some(stored.version + 1), details: None }).await?;
     let updated = record(&txn, find_role(&txn, &id.to_string()).await?).await?;
     txn.commit().await?;
     Ok(updated)
@@ -297,4 +318,13 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, key: &str) -
     audit::record(&txn, principal, AuditEntry { resource: "roles", resource_id: Some(model.id), action: "delete", version_before: None, version_after: None, details: None }).await?;
     txn.commit().await?;
     Ok(deleted)
+}
+
+impl Versioned for RoleRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
 }

@@ -136,7 +136,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
         let id = Uuid::now_v7();
         sector::Entity::insert(sector::ActiveModel {
             id: Set(id), slug: Set(s.slug.clone()), name: Set(s.name), description: Set(s.description),
-            position: Set(s.position), created_at: Set(now), updated_at: Set(now),
+            position: Set(s.position), created_at: Set(now), updated_at: Set(now), version: Set(1),
         })
         .exec(&txn)
         .await?;
@@ -153,7 +153,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
         let id = Uuid::now_v7();
         key_question::Entity::insert(key_question::ActiveModel {
             id: Set(id), slug: Set(q.slug.clone()), title: Set(q.title), prompt: Set(q.prompt),
-            position: Set(q.position), created_at: Set(now), updated_at: Set(now),
+            position: Set(q.position), created_at: Set(now), updated_at: Set(now), version: Set(1),
         })
         .exec(&txn)
         .await?;
@@ -169,7 +169,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
         }
         let id = Uuid::now_v7();
         tag::Entity::insert(tag::ActiveModel {
-            id: Set(id), slug: Set(t.slug.clone()), name: Set(t.name), created_at: Set(now), updated_at: Set(now),
+            id: Set(id), slug: Set(t.slug.clone()), name: Set(t.name), created_at: Set(now), updated_at: Set(now), version: Set(1),
         })
         .exec(&txn)
         .await?;
@@ -188,7 +188,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
         editor::Entity::insert(editor::ActiveModel {
             id: Set(id), slug: Set(e.slug.clone()), display_name: Set(e.display_name), bio: Set(e.bio),
             team_role: Set(team_role.as_str().to_owned()), avatar_url: Set(e.avatar_url), links: Set(e.links),
-            visible: Set(e.visible), user_id: Set(None), created_at: Set(now), updated_at: Set(now),
+            visible: Set(e.visible), user_id: Set(None), created_at: Set(now), updated_at: Set(now), version: Set(1),
         })
         .exec(&txn)
         .await?;
@@ -213,7 +213,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
         let sector_id = b.sector.as_deref().map(|s| lookup(&sectors, s, "sector")).transpose()?;
         blog::Entity::insert(blog::ActiveModel {
             id: Set(id), slug: Set(b.slug.clone()), title: Set(b.title), description: Set(b.description),
-            sector_id: Set(sector_id), created_at: Set(now), updated_at: Set(now),
+            sector_id: Set(sector_id), created_at: Set(now), updated_at: Set(now), version: Set(1),
         })
         .exec(&txn)
         .await?;

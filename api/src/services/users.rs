@@ -3,11 +3,10 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use entity::{editor, refresh_session, role, sector, user, user_sector};
@@ -18,7 +17,9 @@ use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Action, Principal, Resource, UserPrincipal, require};
 use crate::services::audit::{self, AuditEntry};
-use crate::services::read_only::{self, ReadOnly};
+use crate::services::read_only::ReadOnly;
+use crate::services::validate;
+use crate::services::write::{Precondition, Versioned, Written};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 use crate::services::{link_map, roles};
 
@@ -38,6 +39,8 @@ pub struct UserRecord {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
 
 /// Fields of an account the server keeps.
@@ -47,21 +50,6 @@ const READ_ONLY: &[ReadOnly] = &[
     ReadOnly::Computed { name: "created_at", how: "the server keeps it" },
     ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" },
 ];
-
-/// Reads a written account. The read-only fields it echoes must match the stored account `id`
-/// (absent on creation, when they are ignored).
-pub async fn input(db: &impl ConnectionTrait, principal: &Principal, id: Option<Uuid>, mut object: Map<String, Value>) -> Result<UserInput, AppError> {
-    let echoed = read_only::take(&mut object, READ_ONLY);
-    let stored = match id {
-        Some(id) => match serde_json::to_value(get(db, principal, id).await?).map_err(|e| AppError::Internal(e.into()))? {
-            Value::Object(map) => Some(map),
-            _ => return Err(AppError::Internal(anyhow::anyhow!("account record is not an object"))),
-        },
-        None => None,
-    };
-    echoed.check(READ_ONLY, stored.as_ref())?;
-    crate::error::decode_json(Value::Object(object))
-}
 
 /// An account as admins write it.
 #[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
@@ -95,7 +83,7 @@ pub static USER_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["email", "created_at", "updated_at", "last_login_at", "id"],
     default_sort: &[Sort { field: "email", descending: false }],
     includes: &[],
-    fields: &["email", "role", "disabled", "sector_ids", "editor_id", "last_login_at", "created_at", "updated_at"],
+    fields: &["email", "role", "disabled", "sector_ids", "editor_id", "last_login_at", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
@@ -157,6 +145,7 @@ async fn records(db: &impl ConnectionTrait, models: Vec<user::Model>) -> Result<
             last_login_at: m.last_login_at,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            version: m.version,
         })
         .collect())
 }
@@ -168,39 +157,35 @@ async fn record(db: &impl ConnectionTrait, model: user::Model) -> Result<UserRec
 /// Checks an input and resolves its role; `creating` makes the password required.
 async fn validate(db: &impl ConnectionTrait, input: &UserInput, creating: bool, except: Option<Uuid>) -> Result<role::Model, AppError> {
     let mut errors = FieldErrors::new();
-    let mut add = |field: &str, message: String| errors.entry(field.to_owned()).or_default().push(message);
     if !crate::domain::is_email(&input.email) {
-        add("email", "must be an email address".into());
+        validate::refuse(&mut errors, "email", "must be an email address");
     } else {
         let mut taken = user::Entity::find().filter(user::Column::EmailNormalized.eq(normalize_email(&input.email)));
         if let Some(id) = except {
             taken = taken.filter(user::Column::Id.ne(id));
         }
         if taken.count(db).await? > 0 {
-            add("email", "is already registered".into());
+            validate::refuse(&mut errors, "email", "is already registered");
         }
     }
     match &input.password {
         Some(p) => {
             if let Some(problem) = password::weakness(p) {
-                add("password", problem);
+                validate::refuse(&mut errors, "password", problem);
             }
         }
-        None if creating => add("password", "is required".into()),
+        None if creating => validate::refuse(&mut errors, "password", "is required"),
         None => {}
     }
     let role = role::Entity::find().filter(role::Column::Name.eq(input.role.as_str())).one(db).await?;
     if role.is_none() {
-        add("role", format!("no role named `{}`", input.role));
+        validate::refuse(&mut errors, "role", format!("no role named `{}`", input.role));
     }
-    let known = sector::Entity::find().filter(sector::Column::Id.is_in(input.sector_ids.clone())).count(db).await?;
-    if known as usize != input.sector_ids.len() {
-        add("sector_ids", "names a sector that does not exist".into());
-    }
+    validate::ids_exist(db, &mut errors, "sector_ids", &input.sector_ids, 50, sector::Entity::find(), sector::Column::Id, "a sector").await?;
     if let Some(editor_id) = input.editor_id {
         match find_one_by_id::<editor::Entity, _>(db, editor::Column::Id, editor_id).await? {
-            None => add("editor_id", "no such editor profile".into()),
-            Some(e) if e.user_id.is_some() && e.user_id != except => add("editor_id", "belongs to another user".into()),
+            None => validate::refuse(&mut errors, "editor_id", "no such editor profile"),
+            Some(e) if e.user_id.is_some() && e.user_id != except => validate::refuse(&mut errors, "editor_id", "belongs to another user"),
             Some(_) => {}
         }
     }
@@ -260,6 +245,7 @@ pub async fn create_account(db: &impl ConnectionTrait, input: &UserInput) -> Res
         tokens_valid_after: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
+        version: Set(1),
     }
     .insert(db)
     .await?;
@@ -297,21 +283,26 @@ pub async fn get(db: &impl ConnectionTrait, principal: &Principal, id: Uuid) -> 
 }
 
 /// Creates an account.
-pub async fn create(db: &DatabaseConnection, principal: &Principal, input: UserInput) -> Result<UserRecord, AppError> {
+pub async fn create(db: &DatabaseConnection, principal: &Principal, written: Written<UserInput>) -> Result<UserRecord, AppError> {
     require(principal, Resource::Users, Action::Create)?;
+    let input = written.read(None::<&UserRecord>, &[READ_ONLY], Precondition::default())?;
     let txn = crate::db::begin_write(db).await?;
     let model = create_account(&txn, &input).await?;
-    audit::record(&txn, principal, AuditEntry { resource: "users", resource_id: Some(model.id), action: "create", version_before: None, version_after: None, details: None }).await?;
+    audit::record(&txn, principal, AuditEntry { resource: "users", resource_id: Some(model.id), action: "create", version_before: None, version_after: Some(1), details: None }).await?;
     let created = record(&txn, model).await?;
     txn.commit().await?;
     Ok(created)
 }
 
-/// Replaces an account's email, role, sectors, profile and flags (and password when given).
-pub async fn update(db: &DatabaseConnection, principal: &Principal, id: Uuid, input: UserInput) -> Result<UserRecord, AppError> {
+/// Replaces an account's email, role, sectors, profile and flags (and password when given), or
+/// merges changes into it, at the version the precondition names.
+pub async fn update(db: &DatabaseConnection, principal: &Principal, id: Uuid, written: Written<UserInput>, precondition: Precondition) -> Result<UserRecord, AppError> {
     require(principal, Resource::Users, Action::Update)?;
     let txn = crate::db::begin_write(db).await?;
-    let existing = find_user(&txn, id).await?;
+    // Held until commit, so concurrent writes queue instead of overwriting each other.
+    let existing = user::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(AppError::NotFound { resource: "user" })?;
+    let stored = record(&txn, existing.clone()).await?;
+    let input = written.read(Some(&stored), &[READ_ONLY], precondition)?;
     let role = validate(&txn, &input, false, Some(id)).await?;
     // An admin cannot lock themselves out.
     if principal.user().is_some_and(|u| u.id == id) && (input.disabled || existing.role_id != role.id) {
@@ -323,6 +314,7 @@ pub async fn update(db: &DatabaseConnection, principal: &Principal, id: Uuid, in
     active.role_id = Set(role.id);
     active.disabled = Set(input.disabled);
     active.updated_at = Set(now());
+    active.version = Set(stored.version + 1);
     if let Some(new_password) = &input.password {
         active.password_hash = Set(password::hash(new_password)?);
         revoke_all_sessions(&txn, id).await?;
@@ -332,7 +324,7 @@ pub async fn update(db: &DatabaseConnection, principal: &Principal, id: Uuid, in
     }
     let model = active.update(&txn).await?;
     write_links(&txn, id, &input).await?;
-    audit::record(&txn, principal, AuditEntry { resource: "users", resource_id: Some(id), action: "update", version_before: None, version_after: None, details: None }).await?;
+    audit::record(&txn, principal, AuditEntry { resource: "users", resource_id: Some(id), action: "update", version_before: Some(stored.version), version_after: Some(stored.version + 1), details: None }).await?;
     let updated = record(&txn, model).await?;
     txn.commit().await?;
     Ok(updated)
@@ -434,4 +426,13 @@ pub async fn disable(db: &DatabaseConnection, email: &str) -> Result<(), AppErro
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<UserRecord>, AppError> {
     let models = user::Entity::find().all(db).await?;
     records(db, models).await
+}
+
+impl Versioned for UserRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
 }

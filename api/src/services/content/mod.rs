@@ -29,9 +29,7 @@ mod write;
 pub use insert::{NewContent, insert};
 pub use nested::{Parent, pages_by_parent};
 pub use write::{
-    ContentInput, Precondition, Transition, create, current, input_from_json, merge_patch, publish_scheduled, purge, restore,
-    restore_revision, transition,
-    trash, update, writable_json,
+    ContentInput, Transition, create, publish_scheduled, purge, restore, restore_revision, transition, trash, update,
 };
 pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 

@@ -9,7 +9,7 @@ use sea_orm::{
 
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -25,7 +25,8 @@ use crate::error::{AppError, FieldErrors};
 use crate::policy::{Action, ItemFacts, Principal, authorize, editor_visibility};
 use crate::rendering::render_markdown;
 use crate::services::audit::{self, AuditEntry};
-use crate::services::read_only::{self, Echoed, ReadOnly};
+use crate::services::read_only::{self, ReadOnly};
+use crate::services::write::{Precondition, Versioned, Written};
 
 /// Fields the API computes or embeds. Clients may send them back as they read them (admin UIs
 /// do); `version` is read apart, as the version the client last saw.
@@ -104,19 +105,6 @@ pub struct ContentInput {
     pub commentary: Option<String>,
 }
 
-/// What the client says it last saw, for optimistic concurrency.
-#[derive(Debug, Clone, Default)]
-pub struct Precondition {
-    /// An `If-Match` header.
-    pub if_match: Option<String>,
-    /// A `version` from the body.
-    pub version: Option<i32>,
-    /// Whether a write without either is refused (428).
-    pub required: bool,
-    /// The read-only fields the body carried, which must match the stored record.
-    pub echoed: Echoed,
-}
-
 /// A workflow action on one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
 #[serde(rename_all = "snake_case")]
@@ -166,63 +154,6 @@ impl Transition {
             Transition::Unpublish => (&[InReview, Scheduled, Published, Archived], Draft),
             Transition::Archive => (&[Draft, InReview, Published], Archived),
         }
-    }
-}
-
-/// Splits a written body into the input, the version it carries and the read-only fields it
-/// echoes (checked here for a creation, against the stored item for an update), and refuses an
-/// `id` that names another item.
-pub fn input_from_json(mut object: Map<String, Value>, path_id: Option<Uuid>) -> Result<(ContentInput, Option<i32>, Echoed), AppError> {
-    let version = match object.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .and_then(|n| i32::try_from(n).ok())
-                .ok_or_else(|| AppError::invalid_field("version", "must be an integer"))?,
-        ),
-    };
-    if let (Some(Value::String(id)), Some(path_id)) = (object.get("id"), path_id) {
-        if Uuid::try_parse(id).ok() != Some(path_id) {
-            return Err(AppError::invalid_field("id", "does not match the item in the path"));
-        }
-    }
-    object.remove("version");
-    let echoed = read_only::take(&mut object, READ_ONLY);
-    if path_id.is_none() {
-        echoed.check(READ_ONLY, None)?;
-    }
-    let input = crate::error::decode_json(Value::Object(object))?;
-    Ok((input, version, echoed))
-}
-
-/// A record as the API shows it, to compare echoed fields with.
-fn shown(record: &ContentRecord) -> Result<Map<String, Value>, AppError> {
-    match serde_json::to_value(record).map_err(|e| AppError::Internal(e.into()))? {
-        Value::Object(map) => Ok(map),
-        _ => Err(AppError::Internal(anyhow::anyhow!("record is not an object"))),
-    }
-}
-
-/// The writable fields of a stored record, as a JSON object (the base of a merge patch).
-pub fn writable_json(record: &ContentRecord) -> Result<Map<String, Value>, AppError> {
-    let mut map = shown(record)?;
-    read_only::take(&mut map, READ_ONLY);
-    Ok(map)
-}
-
-/// RFC 7396 JSON merge patch.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(target), Value::Object(patch)) => {
-            for (key, value) in patch {
-                if value.is_null() {
-                    target.remove(key);
-                } else {
-                    merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
-                }
-            }
-        }
-        (target, patch) => *target = patch.clone(),
     }
 }
 
@@ -449,22 +380,18 @@ async fn load(db: &impl ConnectionTrait, principal: &Principal, kind: ContentKin
     Ok((record, model))
 }
 
+impl Versioned for ContentRecord {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
 /// Refuses a write based on a version other than the stored one.
 fn check_precondition(record: &ContentRecord, precondition: &Precondition) -> Result<(), AppError> {
-    if precondition.required && precondition.if_match.is_none() && precondition.version.is_none() {
-        return Err(AppError::PreconditionRequired);
-    }
-    if let Some(version) = precondition.version {
-        if version != record.version {
-            return Err(AppError::VersionConflict { expected: Some(version), current: record.version });
-        }
-    }
-    if let Some(if_match) = &precondition.if_match {
-        if !crate::etag::matches(if_match, &crate::etag::of_record(record)) {
-            return Err(AppError::VersionConflict { expected: None, current: record.version });
-        }
-    }
-    Ok(())
+    precondition.check(record.version, &crate::etag::of_record(record))
 }
 
 async fn replace_links(db: &impl ConnectionTrait, id: Uuid, input: &ContentInput, at: DateTime<Utc>) -> Result<(), AppError> {
@@ -529,7 +456,8 @@ async fn finish(
 }
 
 /// Creates an item (always a draft).
-pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, input: ContentInput) -> Result<ContentRecord, AppError> {
+pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, written: Written<ContentInput>) -> Result<ContentRecord, AppError> {
+    let input = written.read(None::<&ContentRecord>, &[READ_ONLY], Precondition::default())?;
     let creator = principal.user().map(|u| u.id);
     let proposed = ItemFacts {
         created_by: creator,
@@ -591,17 +519,17 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: Conten
     Ok(record)
 }
 
-/// Replaces an item's content (PUT, and PATCH after merging).
+/// Replaces an item's content (PUT), or merges changes into it (PATCH), in one transaction.
 pub async fn update(
     db: &DatabaseConnection,
     principal: &Principal,
     kind: ContentKind,
     id: Uuid,
-    input: ContentInput,
+    written: Written<ContentInput>,
     precondition: Precondition,
 ) -> Result<ContentRecord, AppError> {
     let txn = crate::db::begin_write(db).await?;
-    let record = save(&txn, principal, kind, id, input, precondition, "update").await?;
+    let record = save(&txn, principal, kind, id, written, precondition, "update").await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -626,9 +554,13 @@ pub async fn restore_revision(
     let Value::Object(mut snapshot) = revision.snapshot else {
         return Err(AppError::Internal(anyhow::anyhow!("revision {revision_id} has no object snapshot")));
     };
-    snapshot.remove("status");
-    let (input, _, _) = input_from_json(snapshot, Some(id))?;
-    let record = save(&txn, principal, kind, id, input, precondition, "restore_revision").await?;
+    // The snapshot's computed fields are history, not an echo to check.
+    read_only::take(&mut snapshot, READ_ONLY);
+    for kept in ["status", "version"] {
+        snapshot.remove(kept);
+    }
+    let input = crate::error::decode_json(Value::Object(snapshot))?;
+    let record = save(&txn, principal, kind, id, Written::Input(input), precondition, "restore_revision").await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -639,12 +571,13 @@ async fn save(
     principal: &Principal,
     kind: ContentKind,
     id: Uuid,
-    input: ContentInput,
+    written: Written<ContentInput>,
     precondition: Precondition,
     action: &str,
 ) -> Result<ContentRecord, AppError> {
     let (current, model) = load(txn, principal, kind, id).await?;
     authorize(principal, kind, Action::Update, &facts(&current, model.created_by)?)?;
+    let input = written.read(Some(&current), &[READ_ONLY], precondition)?;
     let proposed = ItemFacts {
         created_by: model.created_by,
         author_ids: input.author_ids.clone(),
@@ -652,8 +585,6 @@ async fn save(
         status: ContentStatus::parse(&current.status).unwrap_or(ContentStatus::Draft),
     };
     authorize(principal, kind, Action::Update, &proposed)?;
-    check_precondition(&current, &precondition)?;
-    precondition.echoed.check(READ_ONLY, Some(&shown(&current)?))?;
     let Checked { slug, input } = check(txn, principal, kind, input, Some(&current)).await?;
     let at = now();
     let body = input.body.clone().unwrap_or_default();
@@ -714,11 +645,6 @@ async fn save(
     }
     replace_links(txn, id, &input, at).await?;
     finish(txn, principal, kind, id, action, Some(current.version)).await
-}
-
-/// The current record, for building a merge patch on.
-pub async fn current(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, id: Uuid) -> Result<ContentRecord, AppError> {
-    Ok(load(db, principal, kind, id).await?.0)
 }
 
 /// Sets columns of one item at the version the caller saw, bumping the version.

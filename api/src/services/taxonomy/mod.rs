@@ -1,5 +1,9 @@
 //! Sectors, tags and key questions: the public vocabulary content is filed under.
 
+mod write;
+
+pub use write::{QuestionInput, Questions, SectorInput, Sectors, TagInput, Tags};
+
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -26,6 +30,8 @@ pub struct SectorRecord {
     pub position: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
 
 /// A tag.
@@ -36,6 +42,8 @@ pub struct TagRecord {
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
 
 /// One of the publication's key questions.
@@ -49,23 +57,25 @@ pub struct QuestionRecord {
     pub position: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every write; send it back (or the ETag as If-Match) to write this version.
+    pub version: i32,
 }
 
 impl From<sector::Model> for SectorRecord {
     fn from(m: sector::Model) -> Self {
-        SectorRecord { id: m.id, slug: m.slug, name: m.name, description: m.description, position: m.position, created_at: m.created_at, updated_at: m.updated_at }
+        SectorRecord { id: m.id, slug: m.slug, name: m.name, description: m.description, position: m.position, created_at: m.created_at, updated_at: m.updated_at, version: m.version }
     }
 }
 
 impl From<tag::Model> for TagRecord {
     fn from(m: tag::Model) -> Self {
-        TagRecord { id: m.id, slug: m.slug, name: m.name, created_at: m.created_at, updated_at: m.updated_at }
+        TagRecord { id: m.id, slug: m.slug, name: m.name, created_at: m.created_at, updated_at: m.updated_at, version: m.version }
     }
 }
 
 impl From<key_question::Model> for QuestionRecord {
     fn from(m: key_question::Model) -> Self {
-        QuestionRecord { id: m.id, slug: m.slug, title: m.title, prompt: m.prompt, position: m.position, created_at: m.created_at, updated_at: m.updated_at }
+        QuestionRecord { id: m.id, slug: m.slug, title: m.title, prompt: m.prompt, position: m.position, created_at: m.created_at, updated_at: m.updated_at, version: m.version }
     }
 }
 
@@ -83,7 +93,7 @@ pub static SECTOR_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["position", "name", "slug", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "position", descending: false }],
     includes: &[],
-    fields: &["slug", "name", "description", "position", "created_at", "updated_at"],
+    fields: &["slug", "name", "description", "position", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
@@ -94,7 +104,7 @@ pub static TAG_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["name", "slug", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "name", descending: false }],
     includes: &[],
-    fields: &["slug", "name", "created_at", "updated_at"],
+    fields: &["slug", "name", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
@@ -105,7 +115,7 @@ pub static QUESTION_SPEC: ResourceSpec = ResourceSpec {
     sorts: &["position", "title", "slug", "created_at", "updated_at", "id"],
     default_sort: &[Sort { field: "position", descending: false }],
     includes: &[],
-    fields: &["slug", "title", "prompt", "position", "created_at", "updated_at"],
+    fields: &["slug", "title", "prompt", "position", "created_at", "updated_at", "version"],
     searchable: false,
 };
 
