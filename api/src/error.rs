@@ -227,9 +227,9 @@ fn unique_field(message: &str) -> Option<&'static str> {
 fn database_unavailable(error: &sea_orm::DbErr) -> bool {
     use sea_orm::{DbErr, RuntimeErr, sqlx};
     let sqlx_error = match error {
-        DbErr::ConnectionAcquire(_) => return true,
-        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
-        DbErr::Conn(_) => return true,
+        // Failing to get a connection is never the request's fault.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
         _ => return false,
     };
     match &**sqlx_error {
@@ -240,7 +240,7 @@ fn database_unavailable(error: &sea_orm::DbErr) -> bool {
             // connections (53300). SQLite: busy or locked past the busy timeout (5, 6, 517).
             code.starts_with("08") || ["57P01", "57P02", "57P03", "53300", "5", "6", "517"].contains(&code.as_ref())
         }
-        _ => matches!(error, DbErr::Conn(_)),
+        _ => false,
     }
 }
 

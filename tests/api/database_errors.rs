@@ -7,11 +7,12 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
-/// Sends the same creation `n` times at once; returns the statuses and the bodies that failed.
-async fn race(app: &TestApp, token: &str, path: &str, body: &Value, n: usize) -> (Vec<u16>, Vec<Value>) {
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            let request = app.client.post(format!("{}{path}", app.address)).bearer_auth(token).json(body);
+/// Sends the creations at once; returns the statuses and the bodies that failed.
+async fn race(app: &TestApp, token: &str, path: &str, bodies: Vec<Value>) -> (Vec<u16>, Vec<Value>) {
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let request = app.client.post(format!("{}{path}", app.address)).bearer_auth(token).json(&body);
             tokio::spawn(async move {
                 let reply = request.send().await.unwrap();
                 (reply.status().as_u16(), reply.json::<Value>().await.unwrap())
@@ -41,19 +42,20 @@ fn assert_one_winner(what: &str, statuses: &[u16], problems: &[Value], field: &s
 async fn racing_creations_of_one_unique_value_conflict(app: TestApp) {
     let admin = app.admin().await;
     let user = json!({"email": "Same.Person@organizingupgrade.test", "password": "a-long-enough-password", "role": "author"});
-    let (statuses, problems) = race(&app, &admin, "/api/v1/users", &user, 8).await;
+    let (statuses, problems) = race(&app, &admin, "/api/v1/users", vec![user; 8]).await;
     assert_one_winner("users", &statuses, &problems, "email");
 
-    let link = json!({"title": "The same story", "url": "https://news.example.org/the-same-story"});
-    let (statuses, problems) = race(&app, &admin, "/api/v1/news-links", &link, 8).await;
+    // Aggregated stories arrive under different headlines; the URL is what makes them one.
+    let links = (0..8).map(|i| json!({"title": format!("The same story, take {i}"), "url": "https://news.example.org/the-same-story"})).collect();
+    let (statuses, problems) = race(&app, &admin, "/api/v1/news-links", links).await;
     assert_one_winner("news links", &statuses, &problems, "url");
 
     let tag = json!({"name": "Strikes", "slug": "strikes"});
-    let (statuses, problems) = race(&app, &admin, "/api/v1/tags", &tag, 8).await;
+    let (statuses, problems) = race(&app, &admin, "/api/v1/tags", vec![tag; 8]).await;
     assert_one_winner("tags", &statuses, &problems, "slug");
 
-    let role = json!({"name": "copy-desk", "grants": []});
-    let (statuses, problems) = race(&app, &admin, "/api/v1/roles", &role, 8).await;
+    let role = json!({"name": "copy_desk", "permissions": []});
+    let (statuses, problems) = race(&app, &admin, "/api/v1/roles", vec![role; 8]).await;
     assert_one_winner("roles", &statuses, &problems, "name");
 }
 

@@ -78,7 +78,7 @@ fn uuid_of(id: &ID, resource: &'static str) -> Result<Uuid> {
 async fn save_entry<E: CatalogEntry>(ctx: &Context<'_>, id: Option<&ID>, input: E::Input, expected_version: Option<i32>) -> Result<E::Record> {
     let (state, who) = context(ctx)?;
     let key = id.map(key).transpose()?;
-    let precondition = precondition(state, expected_version);
+    let precondition = Precondition { version: expected_version, ..Precondition::default() };
     catalog::save::<E>(&state.db, who, key.as_ref(), write::Written::Input(input), precondition).await.map_err(|e| e.to_graphql())
 }
 
@@ -154,7 +154,7 @@ impl MutationRoot {
     /// Replaces an account (admins); `expectedVersion` refuses the write if it changed since.
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UserInput, expected_version: Option<i32>) -> Result<UserRecord> {
         let (state, who) = context(ctx)?;
-        let precondition = precondition(state, expected_version);
+        let precondition = Precondition { version: expected_version, ..Precondition::default() };
         users::update(&state.db, who, uuid_of(&id, "user")?, write::Written::Input(input), precondition).await.map_err(|e| e.to_graphql())
     }
     /// Deletes an account (admins).
@@ -171,7 +171,7 @@ impl MutationRoot {
     /// the write if it changed since.
     async fn update_role(&self, ctx: &Context<'_>, id: ID, input: RoleInput, expected_version: Option<i32>) -> Result<RoleRecord> {
         let (state, who) = context(ctx)?;
-        let precondition = precondition(state, expected_version);
+        let precondition = Precondition { version: expected_version, ..Precondition::default() };
         roles::update(&state.db, who, &id, write::Written::Input(input), precondition).await.map_err(|e| e.to_graphql())
     }
     /// Deletes a custom role nobody holds (admins).

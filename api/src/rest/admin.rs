@@ -68,7 +68,7 @@ pub async fn update_user(req: HttpRequest, state: web::Data<AppState>, caller: C
     require(&caller.principal, Resource::Users, Action::Update)?;
     let user_id = id(&path, "user")?;
     let sent = Written::Json(body::parse_object(&req, &bytes)?);
-    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let precondition = body::precondition(&req, false);
     let record = users::update(&state.db, &caller.principal, user_id, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
@@ -80,7 +80,7 @@ pub async fn patch_user(req: HttpRequest, state: web::Data<AppState>, caller: Ca
     require(&caller.principal, Resource::Users, Action::Update)?;
     let user_id = id(&path, "user")?;
     let sent = Written::Patch(body::parse_object(&req, &bytes)?);
-    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let precondition = body::precondition(&req, false);
     let record = users::update(&state.db, &caller.principal, user_id, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }
@@ -125,7 +125,7 @@ pub async fn create_role(req: HttpRequest, state: web::Data<AppState>, caller: C
 pub async fn update_role(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     require(&caller.principal, Resource::Roles, Action::Update)?;
     let sent = Written::Json(body::parse_object(&req, &bytes)?);
-    let precondition = body::precondition(&req, state.settings.require_preconditions);
+    let precondition = body::precondition(&req, false);
     let record = roles::update(&state.db, &caller.principal, &path, sent, precondition).await?;
     written(StatusCode::OK, &record, None)
 }

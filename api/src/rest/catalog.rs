@@ -167,7 +167,7 @@ macro_rules! catalog_writes {
             require(&caller.principal, <$entry>::RESOURCE, Action::Update)?;
             let key = key(&path, $tag)?;
             let sent = Written::Json(body::parse_object(&req, &bytes)?);
-            let precondition = body::precondition(&req, state.settings.require_preconditions);
+            let precondition = body::precondition(&req, false);
             let record = catalog::save::<$entry>(&state.db, &caller.principal, Some(&key), sent, precondition).await?;
             written_record(StatusCode::OK, &record, None)
         }
@@ -183,7 +183,7 @@ macro_rules! catalog_writes {
             require(&caller.principal, <$entry>::RESOURCE, Action::Update)?;
             let key = key(&path, $tag)?;
             let sent = Written::Patch(body::parse_object(&req, &bytes)?);
-            let precondition = body::precondition(&req, state.settings.require_preconditions);
+            let precondition = body::precondition(&req, false);
             let record = catalog::save::<$entry>(&state.db, &caller.principal, Some(&key), sent, precondition).await?;
             written_record(StatusCode::OK, &record, None)
         }

@@ -103,22 +103,30 @@ impl<I: serde::de::DeserializeOwned> Written<I> {
     where
         R: serde::Serialize + Versioned,
     {
-        let check = |precondition: &Precondition| match stored {
-            Some(stored) => precondition.check(stored.version(), &crate::etag::of_record(stored)),
+        let check = |precondition: &Precondition, body: &Map<String, Value>| match stored {
+            Some(stored) => {
+                // A body naming another record is a mistake whatever its version.
+                if let Some(Value::String(id)) = body.get("id") {
+                    if uuid::Uuid::try_parse(id).ok() != Some(stored.id()) {
+                        return Err(AppError::invalid_field("id", "does not match the record in the path"));
+                    }
+                }
+                precondition.check(stored.version(), &crate::etag::of_record(stored))
+            }
             None => Ok(()),
         };
         let shown = stored.map(json_map).transpose()?;
         let mut object = match self {
             Written::Input(input) => {
-                check(&precondition)?;
+                check(&precondition, &Map::new())?;
                 return Ok(input);
             }
             Written::Json(mut object) => {
-                check(&precondition.take_version(&mut object)?)?;
+                check(&precondition.take_version(&mut object)?, &object)?;
                 object
             }
             Written::Patch(mut patch) => {
-                check(&precondition.take_version(&mut patch)?)?;
+                check(&precondition.take_version(&mut patch)?, &patch)?;
                 let mut object = merged(shown.clone().unwrap_or_default(), patch);
                 object.remove("version");
                 object
