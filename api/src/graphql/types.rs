@@ -253,6 +253,8 @@ impl Editor {
     async fn id(&self) -> ID { global_id("Editor", self.0.id) }
     async fn database_id(&self) -> Uuid { self.0.id }
     async fn slug(&self) -> &str { &self.0.slug }
+    /// Bumped by every write; pass it as `expectedVersion` to update this version.
+    async fn version(&self) -> i32 { self.0.version }
     async fn display_name(&self) -> &str { &self.0.display_name }
     /// Markdown.
     async fn bio(&self) -> &str { &self.0.bio }
@@ -285,6 +287,8 @@ impl Sector {
     async fn id(&self) -> ID { global_id("Sector", self.0.id) }
     async fn database_id(&self) -> Uuid { self.0.id }
     async fn slug(&self) -> &str { &self.0.slug }
+    /// Bumped by every write; pass it as `expectedVersion` to update this version.
+    async fn version(&self) -> i32 { self.0.version }
     async fn name(&self) -> &str { &self.0.name }
     async fn description(&self) -> &str { &self.0.description }
     async fn position(&self) -> i32 { self.0.position }
@@ -305,6 +309,8 @@ impl Tag {
     async fn id(&self) -> ID { global_id("Tag", self.0.id) }
     async fn database_id(&self) -> Uuid { self.0.id }
     async fn slug(&self) -> &str { &self.0.slug }
+    /// Bumped by every write; pass it as `expectedVersion` to update this version.
+    async fn version(&self) -> i32 { self.0.version }
     async fn name(&self) -> &str { &self.0.name }
     /// Content with this tag, newest first.
     #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
@@ -323,6 +329,8 @@ impl KeyQuestion {
     async fn id(&self) -> ID { global_id("KeyQuestion", self.0.id) }
     async fn database_id(&self) -> Uuid { self.0.id }
     async fn slug(&self) -> &str { &self.0.slug }
+    /// Bumped by every write; pass it as `expectedVersion` to update this version.
+    async fn version(&self) -> i32 { self.0.version }
     async fn title(&self) -> &str { &self.0.title }
     async fn prompt(&self) -> &str { &self.0.prompt }
     async fn position(&self) -> i32 { self.0.position }
@@ -343,6 +351,8 @@ impl Blog {
     async fn id(&self) -> ID { global_id("Blog", self.0.id) }
     async fn database_id(&self) -> Uuid { self.0.id }
     async fn slug(&self) -> &str { &self.0.slug }
+    /// Bumped by every write; pass it as `expectedVersion` to update this version.
+    async fn version(&self) -> i32 { self.0.version }
     async fn title(&self) -> &str { &self.0.title }
     async fn description(&self) -> &str { &self.0.description }
     async fn sector(&self, ctx: &Context<'_>) -> Result<Option<Sector>> {

@@ -130,6 +130,16 @@ pub async fn update_role(req: HttpRequest, state: web::Data<AppState>, caller: C
     written(StatusCode::OK, &record, None)
 }
 
+/// Merges changes into a role (RFC 7396).
+#[utoipa::path(patch, path = "/api/v1/roles/{id_or_name}", tag = "roles", request_body(content = Object, content_type = "application/merge-patch+json"), security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = RoleRecord), (status = 412, description = "Not the current version", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn patch_role(req: HttpRequest, state: web::Data<AppState>, caller: Caller, path: web::Path<String>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
+    require(&caller.principal, Resource::Roles, Action::Update)?;
+    let sent = Written::Patch(body::parse_object(&req, &bytes)?);
+    let record = roles::update(&state.db, &caller.principal, &path, sent, body::precondition(&req, false)).await?;
+    written(StatusCode::OK, &record, None)
+}
+
 /// Deletes a custom role that nobody holds.
 #[utoipa::path(delete, path = "/api/v1/roles/{id_or_name}", tag = "roles", security(("bearer" = [])),
     responses((status = 200, description = "Deleted", body = RoleRecord), (status = 409, description = "Built-in or in use", body = Problem, content_type = "application/problem+json")))]
@@ -188,7 +198,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/users").route(web::get().to(list_users)).route(web::post().to(create_user)))
         .service(web::resource("/users/{id}").route(web::get().to(get_user)).route(web::put().to(update_user)).route(web::patch().to(patch_user)).route(web::delete().to(delete_user)))
         .service(web::resource("/roles").route(web::get().to(list_roles)).route(web::post().to(create_role)))
-        .service(web::resource("/roles/{id}").route(web::get().to(get_role)).route(web::put().to(update_role)).route(web::delete().to(delete_role)))
+        .service(web::resource("/roles/{id}").route(web::get().to(get_role)).route(web::put().to(update_role)).route(web::patch().to(patch_role)).route(web::delete().to(delete_role)))
         .service(web::resource("/api-keys").route(web::get().to(list_api_keys)).route(web::post().to(create_api_key)))
         .service(web::resource("/api-keys/{id}").route(web::get().to(get_api_key)).route(web::delete().to(revoke_api_key)))
         .service(web::resource("/audit-log").route(web::get().to(list_audit_log)));

@@ -52,7 +52,7 @@ use crate::error::{AppError, problem_response};
         system::healthz, system::readyz, system::metrics,
         auth::login, auth::refresh, auth::logout, auth::logout_all, auth::me, auth::change_password,
         admin::list_users, admin::get_user, admin::create_user, admin::update_user, admin::patch_user, admin::delete_user,
-        admin::list_roles, admin::get_role, admin::create_role, admin::update_role, admin::delete_role,
+        admin::list_roles, admin::get_role, admin::create_role, admin::update_role, admin::patch_role, admin::delete_role,
         admin::list_api_keys, admin::get_api_key, admin::create_api_key, admin::revoke_api_key,
         admin::list_audit_log,
         revisions::get_revision, revisions::diff_revision,

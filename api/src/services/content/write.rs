@@ -26,6 +26,7 @@ use crate::policy::{Action, ItemFacts, Principal, authorize, editor_visibility};
 use crate::rendering::render_markdown;
 use crate::services::audit::{self, AuditEntry};
 use crate::services::read_only::{self, ReadOnly};
+use crate::services::{slug, validate};
 use crate::services::write::{Precondition, Versioned, Written};
 
 /// Fields the API computes or embeds. Clients may send them back as they read them (admin UIs
@@ -157,32 +158,10 @@ impl Transition {
     }
 }
 
-fn too_long(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
-    if value.is_some_and(|v| v.chars().count() > max) {
-        errors.entry(field.into()).or_default().push(format!("at most {max} characters"));
-    }
-}
-
-fn check_url(errors: &mut FieldErrors, field: &str, value: Option<&str>) {
-    if let Some(url) = value {
-        let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
-        let host = url.split("://").nth(1).unwrap_or("");
-        if !scheme_ok || host.is_empty() || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            errors.entry(field.into()).or_default().push("must be an absolute http(s) URL".into());
-        }
-    }
-}
-
 fn forbid(errors: &mut FieldErrors, kind: ContentKind, field: &str, present: bool) {
     if present {
         errors.entry(field.into()).or_default().push(format!("is not a field of {}", kind.collection()));
     }
-}
-
-fn has_duplicates(ids: &[Uuid]) -> bool {
-    let mut sorted = ids.to_vec();
-    sorted.sort_unstable();
-    sorted.windows(2).any(|w| w[0] == w[1])
 }
 
 /// A validated input: everything needed to store the item.
@@ -204,18 +183,18 @@ async fn check(
     if title.is_empty() {
         errors.entry("title".into()).or_default().push("is required".into());
     }
-    too_long(&mut errors, "title", Some(title), 300);
-    too_long(&mut errors, "subtitle", input.subtitle.as_deref(), 300);
-    too_long(&mut errors, "summary", input.summary.as_deref(), 2000);
-    too_long(&mut errors, "body", input.body.as_deref(), 500_000);
-    too_long(&mut errors, "byline", input.byline.as_deref(), 300);
-    too_long(&mut errors, "seo_title", input.seo_title.as_deref(), 300);
-    too_long(&mut errors, "seo_description", input.seo_description.as_deref(), 500);
-    too_long(&mut errors, "source_name", input.source_name.as_deref(), 200);
-    too_long(&mut errors, "commentary", input.commentary.as_deref(), 5000);
-    check_url(&mut errors, "featured_image_url", input.featured_image_url.as_deref());
-    check_url(&mut errors, "url", input.url.as_deref());
-    check_url(&mut errors, "source_url", input.source_url.as_deref());
+    validate::optional_text(&mut errors, "title", Some(title), 300);
+    validate::optional_text(&mut errors, "subtitle", input.subtitle.as_deref(), 300);
+    validate::optional_text(&mut errors, "summary", input.summary.as_deref(), 2000);
+    validate::optional_text(&mut errors, "body", input.body.as_deref(), 500_000);
+    validate::optional_text(&mut errors, "byline", input.byline.as_deref(), 300);
+    validate::optional_text(&mut errors, "seo_title", input.seo_title.as_deref(), 300);
+    validate::optional_text(&mut errors, "seo_description", input.seo_description.as_deref(), 500);
+    validate::optional_text(&mut errors, "source_name", input.source_name.as_deref(), 200);
+    validate::optional_text(&mut errors, "commentary", input.commentary.as_deref(), 5000);
+    validate::optional_url(&mut errors, "featured_image_url", input.featured_image_url.as_deref());
+    validate::optional_url(&mut errors, "url", input.url.as_deref());
+    validate::optional_url(&mut errors, "source_url", input.source_url.as_deref());
     match (input.status, current) {
         (None, _) => {}
         (Some(ContentStatus::Draft), None) => {}
@@ -250,38 +229,11 @@ async fn check(
             errors.entry("key_takeaways".into()).or_default().push("at most 20 non-empty items of at most 500 characters".into());
         }
     }
-    for (field, ids) in [("author_ids", &input.author_ids), ("sector_ids", &input.sector_ids), ("tag_ids", &input.tag_ids)] {
-        if has_duplicates(ids) {
-            errors.entry(field.into()).or_default().push("lists an id twice".into());
-        }
-        if ids.len() > 50 {
-            errors.entry(field.into()).or_default().push("at most 50 items".into());
-        }
-    }
     // References must exist and be visible to the caller.
-    let distinct = |ids: &[Uuid]| {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let authors = distinct(&input.author_ids);
-    let visible_editors = editor::Entity::find()
-        .filter(editor_visibility(principal))
-        .filter(editor::Column::Id.is_in(authors.clone()))
-        .count(db)
-        .await?;
-    if visible_editors as usize != authors.len() {
-        errors.entry("author_ids".into()).or_default().push("names an editor that does not exist".into());
-    }
-    let sectors = distinct(&input.sector_ids);
-    if sector::Entity::find().filter(sector::Column::Id.is_in(sectors.clone())).count(db).await? as usize != sectors.len() {
-        errors.entry("sector_ids".into()).or_default().push("names a sector that does not exist".into());
-    }
-    let tags = distinct(&input.tag_ids);
-    if tag::Entity::find().filter(tag::Column::Id.is_in(tags.clone())).count(db).await? as usize != tags.len() {
-        errors.entry("tag_ids".into()).or_default().push("names a tag that does not exist".into());
-    }
+    let editors = editor::Entity::find().filter(editor_visibility(principal));
+    validate::ids_exist(db, &mut errors, "author_ids", &input.author_ids, 50, editors, editor::Column::Id, "an editor").await?;
+    validate::ids_exist(db, &mut errors, "sector_ids", &input.sector_ids, 50, sector::Entity::find(), sector::Column::Id, "a sector").await?;
+    validate::ids_exist(db, &mut errors, "tag_ids", &input.tag_ids, 50, tag::Entity::find(), tag::Column::Id, "a tag").await?;
     if let Some(id) = input.question_id {
         if key_question::Entity::find_by_id(id).one(db).await?.is_none() {
             errors.entry("question_id".into()).or_default().push("no such key question".into());
@@ -302,23 +254,11 @@ async fn check(
             errors.entry("url".into()).or_default().push("is already linked by another news item".into());
         }
     }
-    let slug = match input.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(raw) => match Slug::parse(raw) {
-            Some(slug) if slug_taken(db, kind, slug.as_str(), current_id).await? => {
-                errors.entry("slug".into()).or_default().push("is already taken".into());
-                None
-            }
-            Some(slug) => Some(slug),
-            None => {
-                errors.entry("slug".into()).or_default().push("lower-case letters, digits and single hyphens, at most 200".into());
-                None
-            }
-        },
-        None => match current {
-            Some(current) => Slug::parse(&current.slug),
-            None => free_slug(db, kind, title).await?,
-        },
-    };
+    let current_slug = current.map(|c| c.slug.as_str());
+    let slug = slug::pick(&mut errors, input.slug.as_deref(), title, current_slug, |candidate: String| async move {
+        slug_taken(db, kind, &candidate, current_id).await
+    })
+    .await?;
     match slug {
         Some(slug) if errors.is_empty() => Ok(Checked { slug, input }),
         None if errors.is_empty() => Err(AppError::invalid_field("slug", "cannot be made from this title; give one")),
@@ -339,21 +279,6 @@ async fn slug_taken(db: &impl ConnectionTrait, kind: ContentKind, slug: &str, ex
         former = former.filter(content_slug_redirect::Column::ContentId.ne(id));
     }
     Ok(items.count(db).await? > 0 || former.count(db).await? > 0)
-}
-
-/// A slug from the title, with `-2`, `-3`… when taken.
-async fn free_slug(db: &impl ConnectionTrait, kind: ContentKind, title: &str) -> Result<Option<Slug>, AppError> {
-    let Some(base) = Slug::from_title(title) else {
-        return Ok(None);
-    };
-    let stem: String = base.as_str().chars().take(Slug::MAX_LEN - 8).collect::<String>().trim_end_matches('-').to_owned();
-    for n in 1..1000 {
-        let candidate = if n == 1 { base.as_str().to_owned() } else { format!("{stem}-{n}") };
-        if !slug_taken(db, kind, &candidate, None).await? {
-            return Ok(Slug::parse(&candidate));
-        }
-    }
-    Ok(None)
 }
 
 fn facts(record: &ContentRecord, created_by: Option<Uuid>) -> Result<ItemFacts, AppError> {
