@@ -421,7 +421,8 @@ async fn standard_introspection_describes_the_whole_schema(app: TestApp) {
     assert!(!graphql(&app, None, &mixed).await.json()["errors"].is_null(), "a deep query with data fields is refused");
 }
 
-async fn schema_file_is_current(_app: TestApp) {
+#[test]
+fn schema_file_is_current() {
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
     assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- export-schema`");
 }
@@ -440,7 +441,6 @@ crate::on_both_databases!(
     endpoint_speaks_the_usual_ways,
     graphiql_is_served_offline,
     standard_introspection_describes_the_whole_schema,
-    schema_file_is_current,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

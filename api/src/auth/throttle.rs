@@ -3,7 +3,7 @@
 //! One instance per process, shared by all workers; several nodes each keep their own count.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -25,6 +25,12 @@ impl LoginThrottle {
         LoginThrottle { limit: limit as usize, failures: Mutex::new(HashMap::new()) }
     }
 
+    /// The counts. A panic while they were held leaves them poisoned but whole: keep counting
+    /// with them rather than stop throttling (or lock everyone out).
+    fn failures(&self) -> MutexGuard<'_, HashMap<String, Vec<Instant>>> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn limit_for(&self, key: &str) -> usize {
         if key.starts_with("ip:") { self.limit * ADDRESS_FACTOR } else { self.limit }
     }
@@ -32,9 +38,7 @@ impl LoginThrottle {
     /// `Err(seconds)` when any key is over its limit.
     pub fn check(&self, keys: &[String]) -> Result<(), u64> {
         let now = Instant::now();
-        let Ok(mut failures) = self.failures.lock() else {
-            return Ok(());
-        };
+        let mut failures = self.failures();
         let mut wait = 0;
         for key in keys {
             if let Some(times) = failures.get_mut(key) {
@@ -51,21 +55,18 @@ impl LoginThrottle {
     /// Records a failure against every key.
     pub fn fail(&self, keys: &[String]) {
         let now = Instant::now();
-        if let Ok(mut failures) = self.failures.lock() {
-            if failures.len() > 100_000 {
-                failures.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < WINDOW));
-            }
-            for key in keys {
-                failures.entry(key.clone()).or_default().push(now);
-            }
+        let mut failures = self.failures();
+        if failures.len() > 100_000 {
+            failures.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < WINDOW));
+        }
+        for key in keys {
+            failures.entry(key.clone()).or_default().push(now);
         }
     }
 
     /// Forgets the failures of a key (after a successful login).
     pub fn clear(&self, key: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
-        }
+        self.failures().remove(key);
     }
 }
 
@@ -89,5 +90,21 @@ mod tests {
             throttle.fail(&["ip:1".to_owned()]);
         }
         assert!(throttle.check(&["ip:1".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn keeps_throttling_after_a_panic_poisoned_the_counts() {
+        let throttle = std::sync::Arc::new(LoginThrottle::new(1));
+        let keys = vec!["acct:a".to_owned()];
+        throttle.fail(&keys);
+        let poisoner = std::sync::Arc::clone(&throttle);
+        let _ = std::thread::spawn(move || {
+            let _held = poisoner.failures.lock();
+            panic!("a panic while the counts are held");
+        })
+        .join();
+        assert!(throttle.failures.is_poisoned());
+        assert!(throttle.check(&keys).is_err(), "the throttle does not fail open");
+        assert!(throttle.check(&["acct:b".to_owned()]).is_ok(), "nor does it lock everyone out");
     }
 }
