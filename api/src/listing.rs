@@ -1,9 +1,22 @@
 //! What a list request asks for, independent of the wire dialect it arrived in.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::IdOrSlug;
+
+/// Encodes an offset as an opaque cursor (REST `cursor=`, GraphQL `after`/`before`).
+pub fn encode_cursor(offset: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+/// The offset a cursor of [`encode_cursor`] names, or `None` for anything else.
+pub fn decode_cursor(cursor: &str) -> Option<u64> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    text.strip_prefix("o:")?.parse().ok()
+}
 
 /// Largest page a client may ask for.
 pub const MAX_LIMIT: u64 = 100;

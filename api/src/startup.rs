@@ -62,6 +62,7 @@ fn cors(settings: &Settings) -> Cors {
 /// The whole HTTP application: routes, middleware and error handling.
 pub fn build_app(
     state: AppState,
+    schemas: crate::graphql::Schemas,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -86,7 +87,7 @@ pub fn build_app(
         .service(rest::read_only("/openapi.json", system::openapi))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .configure(rest::configure)
-        .configure(crate::graphql::configure)
+        .configure(|cfg| crate::graphql::configure(cfg, schemas))
         .default_service(web::to(system::not_found))
 }
 
@@ -151,13 +152,14 @@ impl Application {
         if settings.scheduler_interval_seconds > 0 {
             crate::jobs::scheduler::spawn(db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
         }
+        // Built once; the GraphQL adapter holds them, the shared state knows nothing of GraphQL.
         let schemas = crate::graphql::build_schemas(settings.graphql_introspection);
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), schemas };
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now() };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;
         let app_state = state.clone();
-        let mut server = HttpServer::new(move || build_app(app_state.clone()));
+        let mut server = HttpServer::new(move || build_app(app_state.clone(), schemas.clone()));
         if state.settings.workers > 0 {
             server = server.workers(state.settings.workers);
         }

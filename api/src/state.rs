@@ -24,8 +24,6 @@ pub struct AppState {
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.
     pub started_at: std::time::Instant,
-    /// The GraphQL schemas (built once).
-    pub schemas: crate::graphql::Schemas,
 }
 
 impl AppState {

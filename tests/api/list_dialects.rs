@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use api::rest::list_query::encode_cursor;
+use api::listing::encode_cursor;
 
 use crate::helpers::{Reply, TestApp};
 

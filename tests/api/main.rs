@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod boundary;
 mod caching;
 mod cli;
 mod database_errors;

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod password;
+pub mod principal;
 pub mod secrets;
 pub mod throttle;
 pub mod tokens;

@@ -17,8 +17,7 @@ use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::mutation::{MutationRoot, SessionFamily};
 use crate::graphql::query::QueryRoot;
-use crate::services::sessions::ClientInfo;
-use crate::rest::caller::Caller;
+use crate::auth::principal::{Caller, client_info};
 use crate::state::AppState;
 
 /// The schema type.
@@ -62,13 +61,13 @@ pub fn sdl() -> String {
 }
 
 /// Runs a query or mutation (POST).
-pub async fn execute(req: actix_web::HttpRequest, state: web::Data<AppState>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
-    run(&req, &state, caller, request.into_inner(), Method::Post).await
+pub async fn execute(req: actix_web::HttpRequest, state: web::Data<AppState>, schemas: web::Data<Schemas>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
+    run(&req, &state, &schemas, caller, request.into_inner(), Method::Post).await
 }
 
 /// Runs a query from the URL (GET); mutations are refused, so GETs stay safe to cache.
-pub async fn execute_get(req: actix_web::HttpRequest, state: web::Data<AppState>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
-    run(&req, &state, caller, request.into_inner(), Method::Get).await
+pub async fn execute_get(req: actix_web::HttpRequest, state: web::Data<AppState>, schemas: web::Data<Schemas>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
+    run(&req, &state, &schemas, caller, request.into_inner(), Method::Get).await
 }
 
 /// How the request came.
@@ -82,7 +81,7 @@ fn refuse(error: crate::error::AppError) -> GraphQLResponse {
     async_graphql::Response::from_errors(vec![error.to_graphql().into_server_error(async_graphql::Pos::default())]).into()
 }
 
-async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, request: async_graphql::Request, method: Method) -> GraphQLResponse {
+async fn run(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, caller: Caller, request: async_graphql::Request, method: Method) -> GraphQLResponse {
     let variables = serde_json::to_value(&request.variables).unwrap_or_default();
     if crate::domain::holds_nul(&request.query) || crate::domain::nul_in(&variables).is_some() {
         return refuse(crate::error::AppError::bad_request("nul_character", "the query and its variables must not contain the NUL character"));
@@ -95,14 +94,11 @@ async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, req
             let detail = format!("an introspection query may nest at most {} lists of types, fields or arguments", limits::MAX_INTROSPECTION_LISTS);
             return refuse(crate::error::AppError::bad_request("query_too_complex", detail));
         }
-        limits::Operation::SchemaOnly { .. } => &state.schemas.schema_only,
-        _ => &state.schemas.data,
+        limits::Operation::SchemaOnly { .. } => &schemas.schema_only,
+        _ => &schemas.data,
     };
     let loaders = Loaders::new(state.db.clone(), caller.principal.clone());
-    let client = ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
-    };
+    let client = client_info(req);
     let request = request
         .data(state.clone())
         .data(caller.principal)
@@ -112,10 +108,11 @@ async fn run(req: &actix_web::HttpRequest, state: &AppState, caller: Caller, req
     schema.execute(request).await.into()
 }
 
-/// Registers `/graphql`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers `/graphql`, answered from `schemas`.
+pub fn configure(cfg: &mut web::ServiceConfig, schemas: Schemas) {
     cfg.service(
         web::resource("/graphql")
+            .app_data(web::Data::new(schemas))
             .route(web::post().to(execute))
             .route(web::get().guard(actix_web::guard::fn_guard(|ctx| {
                 let accepts_html = ctx.head().headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));

@@ -45,15 +45,9 @@ fn item_id(id: &ID) -> Result<Uuid> {
         .ok_or_else(|| AppError::NotFound { resource: "content item" }.to_graphql())
 }
 
-/// The kind of an existing item, read from the database (the policy still decides access).
+/// The kind of an existing item (the service's policy still decides access).
 async fn kind_of(state: &AppState, id: Uuid) -> Result<ContentKind> {
-    use sea_orm::EntityTrait;
-    let model = entity::content_item::Entity::find_by_id(id)
-        .one(&state.db)
-        .await
-        .map_err(|e| AppError::from(e).to_graphql())?
-        .ok_or_else(|| AppError::NotFound { resource: "content item" }.to_graphql())?;
-    ContentKind::parse(&model.kind).ok_or_else(|| AppError::NotFound { resource: "content item" }.to_graphql())
+    content::kind_of(&state.db, id).await.map_err(|e| e.to_graphql())
 }
 
 fn precondition(state: &AppState, expected_version: Option<i32>) -> Precondition {

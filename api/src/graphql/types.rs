@@ -197,10 +197,7 @@ fn nested_window(first: Option<i32>, after: Option<String>, last: Option<i32>, b
         }
     };
     let cursor = |c: String| -> Result<u64> {
-        Ok(crate::rest::list_query::parse_list(&format!("cursor={c}&limit=1"), None, &crate::services::taxonomy::TAG_SPEC)
-            .map_err(|_| bad("the cursor is not one this API issued".into()))?
-            .query
-            .offset)
+        crate::listing::decode_cursor(&c).ok_or_else(|| bad("the cursor is not one this API issued".into()))
     };
     let start = after.map(cursor).transpose()?.map_or(0, |a| a + 1);
     let end = before.map(cursor).transpose()?;

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use crate::error::{AppError, Problem};
 use crate::policy::{Action, Resource, Scope};
 use crate::rest::{body, with_methods};
-use crate::rest::caller::Caller;
+use crate::auth::principal::{Caller, client_info};
 use crate::rest::response::written;
 use crate::services::roles::Grant;
-use crate::services::sessions::{self, ClientInfo, LoginInput, PasswordChange, RefreshInput, TokenPair};
+use crate::services::sessions::{self, LoginInput, PasswordChange, RefreshInput, TokenPair};
 use crate::state::AppState;
 
 /// Signs in with email and password.
@@ -22,10 +22,7 @@ use crate::state::AppState;
               (status = 429, description = "Too many attempts (see Retry-After)", body = Problem, content_type = "application/problem+json")))]
 pub async fn login(req: HttpRequest, state: web::Data<AppState>, bytes: web::Bytes) -> Result<HttpResponse, AppError> {
     let input: LoginInput = body::parse(&req, &bytes)?;
-    let client = ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
-        user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
-    };
+    let client = client_info(&req);
     let pair = sessions::login(&state.sessions(), &input, &client).await?;
     written(StatusCode::OK, &pair, None)
 }

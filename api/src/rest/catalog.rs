@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::domain::IdOrSlug;
 use crate::error::{AppError, Problem};
-use crate::rest::caller::Caller;
+use crate::auth::principal::Caller;
 use crate::policy::{Action, require};
 use crate::rest::{body, crud_routes};
 use crate::rest::response::written as written_record;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::domain::{ContentKind, IdOrSlug};
 use crate::error::{AppError, Problem};
 use crate::listing::ListQuery;
-use crate::rest::caller::Caller;
+use crate::auth::principal::Caller;
 use crate::policy::{Action, Resource, require};
 use crate::rest::{body, crud_routes, read_only};
 use crate::rest::response::written;

@@ -1,13 +1,11 @@
 //! One parser for the three list dialects: native, json-server and simple-rest (react-admin, Refine).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::domain::IdOrSlug;
 use crate::error::AppError;
-use crate::listing::{
+use crate::listing::{decode_cursor, 
     FieldType, Filter, FilterOp, FilterValue, ListQuery, MAX_LIMIT, ResourceSpec, Sort,
 };
 
@@ -73,20 +71,6 @@ fn parse_u64(name: &str, value: &str) -> Result<u64, AppError> {
     Ok(n)
 }
 
-/// Encodes an offset as an opaque cursor.
-pub fn encode_cursor(offset: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
-}
-
-fn decode_cursor(cursor: &str) -> Result<u64, AppError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse().ok()))
-        .ok_or_else(|| bad("`cursor` is not a cursor this API issued"))
-}
-
 /// Parses a query string (and the `Range` header, if any) against a resource's spec.
 pub fn parse_list(
     query_string: &str,
@@ -109,7 +93,7 @@ pub fn parse_list(
         match key.as_str() {
             "limit" => window.limit = Some(parse_u64(key, value)?),
             "offset" => window.offset = Some(parse_u64(key, value)?),
-            "cursor" => window.cursor = Some(decode_cursor(value)?),
+            "cursor" => window.cursor = Some(decode_cursor(value).ok_or_else(|| bad("`cursor` is not a cursor this API issued"))?),
             "_start" => window.start = Some(parse_u64(key, value)?),
             "_end" => window.end = Some(parse_u64(key, value)?),
             "_page" => window.page = Some(parse_u64(key, value)?),
@@ -510,7 +494,7 @@ fn merge_repeated_filters(filters: &mut Vec<Filter>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::listing::{FilterField, DEFAULT_LIMIT};
+    use crate::listing::{DEFAULT_LIMIT, FilterField, encode_cursor};
 
     const FILTERS: &[FilterField] = &[
         FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },

@@ -3,7 +3,6 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
-pub mod caller;
 pub mod catalog;
 pub mod content;
 pub mod list_query;

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::error::AppError;
 use crate::policy::Principal;
-use crate::rest::list_query::{PAGE_PARAMS, PageStyle, ParsedList, encode_cursor};
+use crate::listing::encode_cursor;
+use crate::rest::list_query::{PAGE_PARAMS, PageStyle, ParsedList};
 use crate::state::AppState;
 
 use crate::etag::of_bytes as etag_for;

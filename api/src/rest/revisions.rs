@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
 
 use crate::error::{AppError, Problem};
-use crate::rest::caller::Caller;
+use crate::auth::principal::Caller;
 use crate::rest::read_only;
 use crate::rest::response::{self, to_value};
 use crate::services::revisions::{self, RevisionDiff, RevisionRecord};

@@ -11,7 +11,7 @@ use entity::audit_log;
 use crate::clock::now;
 use crate::error::AppError;
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
-use crate::policy::Principal;
+use crate::policy::{Action, Principal, Resource, require};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page};
 
 /// One recorded write.
@@ -88,8 +88,9 @@ pub static AUDIT_SPEC: ResourceSpec = ResourceSpec {
     searchable: false,
 };
 
-/// Lists audit entries (the caller's permission is checked by the caller of this function).
-pub async fn list(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<AuditRecord>, AppError> {
+/// Lists audit entries, for those allowed to read the log.
+pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<AuditRecord>, AppError> {
+    require(principal, Resource::AuditLog, Action::Read)?;
     use audit_log::Column as C;
     let column = |field: &str| match field {
         "id" => Some(C::Id),

@@ -462,6 +462,17 @@ impl ContentRecord {
     }
 }
 
+/// The kind of an existing item, or 404; callers still go through the policy for access.
+pub async fn kind_of(db: &impl ConnectionTrait, id: Uuid) -> Result<ContentKind, AppError> {
+    let kind: Option<String> = content_item::Entity::find_by_id(id)
+        .select_only()
+        .column(content_item::Column::Kind)
+        .into_tuple()
+        .one(db)
+        .await?;
+    kind.as_deref().and_then(ContentKind::parse).ok_or(AppError::NotFound { resource: "content item" })
+}
+
 /// The author ids of one item, in order (all of them, for policy decisions).
 pub async fn author_ids(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, AppError> {
     Ok(link_map::<content_author::Entity>(db, content_author::Column::ContentId, content_author::Column::EditorId, Some(content_author::Column::Position), &[id], Condition::all())

@@ -1,4 +1,6 @@
-//! The `Caller` extractor: resolves the request's credentials into a principal, once per request.
+//! Who is calling: the `Caller` extractor resolves a request's credentials into a principal once
+//! per request, and `client_info` says where the request came from (for sessions). Both
+//! adapters take them from here.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +12,7 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 use crate::policy::Principal;
-use crate::services::sessions;
+use crate::services::sessions::{self, ClientInfo};
 use crate::state::AppState;
 
 /// Who is calling: anonymous without credentials; a 401 for credentials that are not valid.
@@ -60,5 +62,13 @@ impl Caller {
             (Some(user), Some(family)) => Ok((user.id, family)),
             _ => Err(AppError::Unauthenticated),
         }
+    }
+}
+
+/// The client's address and user agent, recorded with the sessions it opens.
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     }
 }
