@@ -1,9 +1,6 @@
 //! Domain vocabulary parsed once at the edge: content kinds, statuses, team roles, slugs.
 
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// Where a JSON value holds a NUL character (in a string or a key), as a path such as
 /// `links[0].label`. PostgreSQL can neither store nor compare text holding NUL, so input with one
@@ -29,39 +26,64 @@ pub fn holds_nul(text: &str) -> bool {
     text.contains('\0') || text.contains("\\u0000")
 }
 
-/// The four kinds of content item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
-#[serde(rename_all = "snake_case")]
-pub enum ContentKind {
-    /// A feature essay.
-    Essay,
-    /// An analysis of conditions and strategy.
-    StrategyAnalysis,
-    /// A post on one of the blogs.
-    BlogPost,
-    /// An aggregated news item.
-    NewsLink,
+/// A closed vocabulary stored and sent as snake_case text: the enum, `ALL`, `NAMES`, and the one
+/// table between them (`as_str`, `parse`).
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema, async_graphql::Enum)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every stored and wire form, in the same order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The stored and wire form.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the stored and wire form.
+            pub fn parse(value: &str) -> Option<$name> {
+                match value { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// Reads a stored value; anything else is a corrupt row: a server fault, logged,
+            /// never silently a default.
+            pub fn stored(value: &str) -> Result<$name, crate::error::AppError> {
+                Self::parse(value).ok_or_else(|| {
+                    crate::error::AppError::Internal(anyhow::anyhow!("stored {} `{value}` is none of {:?}", stringify!($name), Self::NAMES))
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
 }
+pub(crate) use vocabulary;
+
+vocabulary!(
+    /// The four kinds of content item.
+    ContentKind {
+        /// A feature essay.
+        Essay = "essay",
+        /// An analysis of conditions and strategy.
+        StrategyAnalysis = "strategy_analysis",
+        /// A post on one of the blogs.
+        BlogPost = "blog_post",
+        /// An aggregated news item.
+        NewsLink = "news_link",
+    }
+);
 
 impl ContentKind {
-    /// Every kind, in display order.
-    pub const ALL: [ContentKind; 4] = [
-        ContentKind::Essay,
-        ContentKind::StrategyAnalysis,
-        ContentKind::BlogPost,
-        ContentKind::NewsLink,
-    ];
-
-    /// The value stored in the database and shown in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentKind::Essay => "essay",
-            ContentKind::StrategyAnalysis => "strategy_analysis",
-            ContentKind::BlogPost => "blog_post",
-            ContentKind::NewsLink => "news_link",
-        }
-    }
-
     /// The REST collection this kind lives under.
     pub fn collection(self) -> &'static str {
         match self {
@@ -71,100 +93,37 @@ impl ContentKind {
             ContentKind::NewsLink => "news-links",
         }
     }
-
-    /// Parses the stored or JSON form.
-    pub fn parse(value: &str) -> Option<ContentKind> {
-        ContentKind::ALL.into_iter().find(|k| k.as_str() == value)
-    }
 }
 
-impl fmt::Display for ContentKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+vocabulary!(
+    /// Where a content item stands in the editorial workflow.
+    ContentStatus {
+        /// Being written.
+        Draft = "draft",
+        /// Submitted for an editor's review.
+        InReview = "in_review",
+        /// Will be published at `scheduled_at`.
+        Scheduled = "scheduled",
+        /// Public.
+        Published = "published",
+        /// Withdrawn from the public but kept.
+        Archived = "archived",
     }
-}
+);
 
-/// Where a content item stands in the editorial workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
-#[serde(rename_all = "snake_case")]
-pub enum ContentStatus {
-    /// Being written.
-    Draft,
-    /// Submitted for an editor's review.
-    InReview,
-    /// Will be published at `scheduled_at`.
-    Scheduled,
-    /// Public.
-    Published,
-    /// Withdrawn from the public but kept.
-    Archived,
-}
-
-impl ContentStatus {
-    /// Every status.
-    pub const ALL: [ContentStatus; 5] = [
-        ContentStatus::Draft,
-        ContentStatus::InReview,
-        ContentStatus::Scheduled,
-        ContentStatus::Published,
-        ContentStatus::Archived,
-    ];
-
-    /// The value stored in the database and shown in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentStatus::Draft => "draft",
-            ContentStatus::InReview => "in_review",
-            ContentStatus::Scheduled => "scheduled",
-            ContentStatus::Published => "published",
-            ContentStatus::Archived => "archived",
-        }
+vocabulary!(
+    /// The role an editor profile plays on the team.
+    TeamRole {
+        /// Commissions, edits and publishes.
+        Editor = "editor",
+        /// Writes for a blog.
+        Blogger = "blogger",
+        /// Aggregates news links.
+        NewsCollector = "news_collector",
+        /// Writes occasionally.
+        Contributor = "contributor",
     }
-
-    /// Parses the stored or JSON form.
-    pub fn parse(value: &str) -> Option<ContentStatus> {
-        ContentStatus::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-}
-
-/// The role an editor profile plays on the team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
-#[serde(rename_all = "snake_case")]
-pub enum TeamRole {
-    /// Commissions, edits and publishes.
-    Editor,
-    /// Writes for a blog.
-    Blogger,
-    /// Aggregates news links.
-    NewsCollector,
-    /// Writes occasionally.
-    Contributor,
-}
-
-impl TeamRole {
-    /// Every team role.
-    pub const ALL: [TeamRole; 4] = [
-        TeamRole::Editor,
-        TeamRole::Blogger,
-        TeamRole::NewsCollector,
-        TeamRole::Contributor,
-    ];
-
-    /// The value stored in the database and shown in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TeamRole::Editor => "editor",
-            TeamRole::Blogger => "blogger",
-            TeamRole::NewsCollector => "news_collector",
-            TeamRole::Contributor => "contributor",
-        }
-    }
-
-    /// Parses the stored or JSON form.
-    pub fn parse(value: &str) -> Option<TeamRole> {
-        TeamRole::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-}
+);
 
 /// A URL-safe identifier: lowercase ASCII letters, digits and single hyphens, 1–200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

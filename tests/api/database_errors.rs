@@ -2,7 +2,7 @@
 //! value is a 409 naming the field, an unreachable database a 503 to retry, and any other fault a
 //! 500 that says nothing about its cause.
 
-use sea_orm::{ConnectionTrait, Database, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -72,6 +72,24 @@ async fn a_server_fault_says_nothing_about_its_cause(app: TestApp) {
     assert!(text.contains("internal_server_error") && !text.contains("tags_gone") && !text.contains("select"), "{text}");
 }
 
+async fn a_corrupt_row_is_a_server_fault_not_an_empty_value(app: TestApp) {
+    let admin = app.admin().await;
+    let editor = app
+        .post_as(&admin, "/api/v1/editors", &json!({"display_name": "Ella Baker", "team_role": "editor", "links": [{"label": "Site", "url": "https://example.org"}]}))
+        .await
+        .json();
+    let path = format!("/api/v1/editors/{}", editor["id"].as_str().unwrap());
+    assert_eq!(app.get(&path).await.json()["links"][0]["label"], "Site");
+    let id: uuid::Uuid = editor["id"].as_str().unwrap().parse().unwrap();
+    entity::editor::Entity::update_many()
+        .col_expr(entity::editor::Column::Links, sea_orm::sea_query::Expr::value(json!({"label": 1})))
+        .filter(entity::editor::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&path).await.assert_problem(500), "internal_error", "corrupt links are not shown as no links");
+}
+
 /// Makes the app's database refuse it, runs `check`, then lets it back in.
 async fn an_unreachable_database_is_a_503_to_retry(app: TestApp) {
     let admin = app.admin().await;
@@ -119,5 +137,6 @@ fn assert_unavailable(reply: &crate::helpers::Reply) {
 crate::on_both_databases!(
     racing_creations_of_one_unique_value_conflict,
     a_server_fault_says_nothing_about_its_cause,
+    a_corrupt_row_is_a_server_fault_not_an_empty_value,
     an_unreachable_database_is_a_503_to_retry,
 );

@@ -133,7 +133,7 @@ async fn content_matrix_follows_the_policy(app: TestApp) {
     let mut pool: HashMap<(ContentKind, Action, Target), Uuid> = HashMap::new();
     let mut checked = 0;
     let (mut allowed_seen, mut refused_seen) = (0, 0);
-    for kind in ContentKind::ALL {
+    for &kind in ContentKind::ALL {
         let resource = Resource::for_kind(kind);
         for action in actions {
             for target in [Target::Own, Target::InSector, Target::Other] {

@@ -1,38 +1,17 @@
 //! API keys for frontends: `ou_<prefix>_<secret>`, stored as a digest, scoped and revocable.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
 use crate::auth::secrets::{digest, random_token};
+use crate::domain::vocabulary;
 
-/// What an API key may read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
-#[serde(rename_all = "snake_case")]
-pub enum ApiKeyScope {
-    /// Published content, read-only.
-    Content,
-    /// Drafts and scheduled items too, read-only (for preview builds).
-    Preview,
-}
-
-impl ApiKeyScope {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiKeyScope::Content => "content",
-            ApiKeyScope::Preview => "preview",
-        }
+vocabulary!(
+    /// What an API key may read.
+    ApiKeyScope {
+        /// Published content, read-only.
+        Content = "content",
+        /// Drafts and scheduled items too, read-only (for preview builds).
+        Preview = "preview",
     }
-
-    /// Parses the stored form.
-    pub fn parse(value: &str) -> Option<ApiKeyScope> {
-        match value {
-            "content" => Some(ApiKeyScope::Content),
-            "preview" => Some(ApiKeyScope::Preview),
-            _ => None,
-        }
-    }
-}
+);
 
 /// A freshly generated key: the full secret is shown once, only the digest is stored.
 pub struct GeneratedKey {

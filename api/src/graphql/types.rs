@@ -86,7 +86,7 @@ macro_rules! content_object {
             async fn body(&self) -> &str { &self.0.body }
             /// Rendered, sanitized HTML.
             async fn body_html(&self) -> &str { &self.0.body_html }
-            async fn status(&self) -> Option<ContentStatus> { ContentStatus::parse(&self.0.status) }
+            async fn status(&self) -> Option<ContentStatus> { Some(self.0.status) }
             async fn published_at(&self) -> Option<DateTime<Utc>> { self.0.published_at }
             async fn scheduled_at(&self) -> Option<DateTime<Utc>> { self.0.scheduled_at }
             async fn version(&self) -> i32 { self.0.version }
@@ -255,7 +255,7 @@ impl Editor {
     async fn display_name(&self) -> &str { &self.0.display_name }
     /// Markdown.
     async fn bio(&self) -> &str { &self.0.bio }
-    async fn team_role(&self) -> &str { &self.0.team_role }
+    async fn team_role(&self) -> &str { self.0.team_role.as_str() }
     async fn avatar_url(&self) -> Option<&str> { self.0.avatar_url.as_deref() }
     async fn links(&self) -> Vec<Link> { self.0.links.iter().map(Link::from).collect() }
     async fn sectors(&self, ctx: &Context<'_>) -> Result<Vec<Sector>> {

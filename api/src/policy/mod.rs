@@ -199,7 +199,7 @@ pub fn content_visibility(principal: &Principal, kind: Option<ContentKind>, now:
         Some(kind) => Condition::all()
             .add(content_item::Column::Kind.eq(kind.as_str()))
             .add(kind_visibility(principal, kind, now)),
-        None => ContentKind::ALL.into_iter().fold(Condition::any(), |any, kind| {
+        None => ContentKind::ALL.iter().copied().fold(Condition::any(), |any, kind| {
             any.add(
                 Condition::all()
                     .add(content_item::Column::Kind.eq(kind.as_str()))

@@ -1,33 +1,6 @@
 //! The permission vocabulary: resources, actions and scopes that roles are made of.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use crate::domain::ContentKind;
-
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, async_graphql::Enum)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stored and wire form.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Parses the stored and wire form.
-            pub fn parse(value: &str) -> Option<$name> {
-                match value { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
+use crate::domain::{ContentKind, vocabulary};
 
 vocabulary!(
     /// What a permission is about.

@@ -67,19 +67,19 @@ pub static API_KEY_SPEC: ResourceSpec = ResourceSpec {
     searchable: false,
 };
 
-fn record(m: api_key::Model) -> ApiKeyRecord {
-    ApiKeyRecord {
+fn record(m: api_key::Model) -> Result<ApiKeyRecord, AppError> {
+    Ok(ApiKeyRecord {
         id: m.id,
         name: m.name,
         prefix: m.prefix,
-        scope: ApiKeyScope::parse(&m.scope).unwrap_or(ApiKeyScope::Content),
+        scope: ApiKeyScope::stored(&m.scope)?,
         created_by: m.created_by,
         last_used_at: m.last_used_at,
         expires_at: m.expires_at,
         revoked_at: m.revoked_at,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
+    })
 }
 
 /// Lists keys.
@@ -97,7 +97,7 @@ pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &List
     let select = apply_filters(api_key::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
     let select = apply_sort(select, query, C::Id, column)?;
     let page = fetch_page(db, select, query).await?;
-    Ok(Page { items: page.items.into_iter().map(record).collect(), total: page.total })
+    Ok(Page { items: page.items.into_iter().map(record).collect::<Result<_, _>>()?, total: page.total })
 }
 
 async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<api_key::Model, AppError> {
@@ -107,7 +107,7 @@ async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<api_key::Model, App
 /// Gets one key.
 pub async fn get(db: &impl ConnectionTrait, principal: &Principal, id: Uuid) -> Result<ApiKeyRecord, AppError> {
     require(principal, Resource::ApiKeys, Action::Read)?;
-    Ok(record(find(db, id).await?))
+    record(find(db, id).await?)
 }
 
 /// Creates a key; the secret is in the answer and nowhere else.
@@ -144,7 +144,7 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, input: ApiKe
     .await?;
     audit::record(&txn, principal, AuditEntry { resource: "api_keys", resource_id: Some(model.id), action: "create", version_before: None, version_after: None, details: None }).await?;
     txn.commit().await?;
-    Ok(CreatedApiKey { key: record(model), secret: generated.secret })
+    Ok(CreatedApiKey { key: record(model)?, secret: generated.secret })
 }
 
 /// Revokes a key: it stops working at once and stays listed.
@@ -159,5 +159,5 @@ pub async fn revoke(db: &DatabaseConnection, principal: &Principal, id: Uuid) ->
     let model = active.update(&txn).await?;
     audit::record(&txn, principal, AuditEntry { resource: "api_keys", resource_id: Some(id), action: "delete", version_before: None, version_after: None, details: None }).await?;
     txn.commit().await?;
-    Ok(record(model))
+    record(model)
 }

@@ -40,8 +40,7 @@ pub struct EditorRecord {
     pub display_name: String,
     /// Markdown.
     pub bio: String,
-    #[schema(value_type = crate::domain::TeamRole)]
-    pub team_role: String,
+    pub team_role: TeamRole,
     pub avatar_url: Option<String>,
     pub links: Vec<ProfileLink>,
     /// Sectors the editor is rooted in.
@@ -61,7 +60,6 @@ pub struct EditorEmbeds {
     pub sectors: HashMap<Uuid, SectorRecord>,
 }
 
-const TEAM_ROLES: &[&str] = &["editor", "blogger", "news_collector", "contributor"];
 
 /// List parameters for `/editors`.
 pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
@@ -70,7 +68,7 @@ pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
         FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
         FilterField { name: "slug", aliases: &[], ty: FieldType::Text },
         FilterField { name: "display_name", aliases: &[], ty: FieldType::Text },
-        FilterField { name: "team_role", aliases: &[], ty: FieldType::Enum(TEAM_ROLES) },
+        FilterField { name: "team_role", aliases: &[], ty: FieldType::Enum(TeamRole::NAMES) },
         FilterField { name: "sector", aliases: &["sector_id"], ty: FieldType::Reference },
         FilterField { name: "created_at", aliases: &[], ty: FieldType::Timestamp },
         FilterField { name: "updated_at", aliases: &[], ty: FieldType::Timestamp },
@@ -82,10 +80,10 @@ pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
     searchable: false,
 };
 
-fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> EditorRecord {
-    let links = serde_json::from_value(m.links).unwrap_or_default();
-    let team_role = TeamRole::parse(&m.team_role).map_or(m.team_role, |r| r.as_str().to_owned());
-    EditorRecord {
+fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> Result<EditorRecord, AppError> {
+    let links = serde_json::from_value(m.links).map_err(|e| AppError::Internal(anyhow::anyhow!("editor {}: corrupt links: {e}", m.id)))?;
+    let team_role = TeamRole::stored(&m.team_role)?;
+    Ok(EditorRecord {
         id: m.id,
         slug: m.slug,
         display_name: m.display_name,
@@ -98,7 +96,7 @@ fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> EditorRecord {
         created_at: m.created_at,
         updated_at: m.updated_at,
         version: m.version,
-    }
+    })
 }
 
 /// Turns editor rows into records, loading their sector ids in one statement.
@@ -113,13 +111,13 @@ pub async fn records(db: &impl ConnectionTrait, models: Vec<editor::Model>) -> R
         Condition::all(),
     )
     .await?;
-    Ok(models
+    models
         .into_iter()
         .map(|m| {
             let sector_ids = sectors.remove(&m.id).unwrap_or_default();
             record(m, sector_ids)
         })
-        .collect())
+        .collect()
 }
 
 /// Loads the visible editors among `ids`, keyed by id.

@@ -65,12 +65,12 @@ async fn readable_item(db: &impl ConnectionTrait, principal: &Principal, id: Uui
         .one(db)
         .await?
         .ok_or(AppError::NotFound { resource: "content item" })?;
-    let kind = ContentKind::parse(&model.kind).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad kind")))?;
+    let kind = ContentKind::stored(&model.kind)?;
     let facts = ItemFacts {
         created_by: model.created_by,
         author_ids: super::content::author_ids(db, id).await?,
         sector_ids: super::content::sector_ids(db, id).await?,
-        status: ContentStatus::parse(&model.status).unwrap_or(ContentStatus::Draft),
+        status: ContentStatus::stored(&model.status)?,
     };
     authorize(principal, kind, Action::Read, &facts)?;
     Ok((model, kind))
@@ -179,12 +179,12 @@ pub async fn for_items(db: &impl ConnectionTrait, principal: &Principal, ids: &[
     let mut sectors = link_map::<content_sector::Entity>(db, content_sector::Column::ContentId, content_sector::Column::SectorId, None, &item_ids, Condition::all()).await?;
     let mut allowed: std::collections::HashMap<Uuid, ContentKind> = std::collections::HashMap::new();
     for item in items {
-        let Some(kind) = ContentKind::parse(&item.kind) else { continue };
+        let kind = ContentKind::stored(&item.kind)?;
         let facts = ItemFacts {
             created_by: item.created_by,
             author_ids: authors.remove(&item.id).unwrap_or_default(),
             sector_ids: sectors.remove(&item.id).unwrap_or_default(),
-            status: ContentStatus::parse(&item.status).unwrap_or(ContentStatus::Draft),
+            status: ContentStatus::stored(&item.status)?,
         };
         if authorize(principal, kind, Action::Read, &facts).is_ok() {
             allowed.insert(item.id, kind);

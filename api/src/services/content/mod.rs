@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use entity::{blog, content_author, content_body, content_item, content_sector, content_slug_redirect, content_tag, editor, key_question, sector, tag};
 
-use crate::domain::{ContentKind, IdOrSlug};
+use crate::domain::{ContentKind, ContentStatus, IdOrSlug};
 use crate::error::AppError;
 use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
 use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
@@ -46,8 +46,7 @@ pub struct ContentRecord {
     pub body: String,
     /// Rendered, sanitized HTML.
     pub body_html: String,
-    #[schema(value_type = crate::domain::ContentStatus)]
-    pub status: String,
+    pub status: ContentStatus,
     pub published_at: Option<DateTime<Utc>>,
     pub scheduled_at: Option<DateTime<Utc>>,
     /// Incremented by every save.
@@ -367,13 +366,13 @@ async fn records(
     };
     let mut records = Vec::with_capacity(models.len());
     for m in models {
-        let kind = ContentKind::parse(&m.kind)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("content item {} has unknown kind {}", m.id, m.kind)))?;
+        let kind = ContentKind::stored(&m.kind)?;
         let details = match kind {
             ContentKind::Essay => KindDetails::Essay { question_id: m.question_id, featured: m.featured },
             ContentKind::StrategyAnalysis => KindDetails::StrategyAnalysis {
                 question_id: m.question_id,
-                key_takeaways: serde_json::from_value(m.key_takeaways).unwrap_or_default(),
+                key_takeaways: serde_json::from_value(m.key_takeaways)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("content item {}: corrupt key_takeaways: {e}", m.id)))?,
             },
             ContentKind::BlogPost => KindDetails::BlogPost { blog_id: m.blog_id },
             ContentKind::NewsLink => KindDetails::NewsLink {
@@ -393,7 +392,7 @@ async fn records(
             summary: m.summary,
             body: body.as_ref().map(|b| b.body.clone()).unwrap_or_default(),
             body_html: body.map(|b| b.body_html).unwrap_or_default(),
-            status: m.status,
+            status: ContentStatus::stored(&m.status)?,
             published_at: m.published_at,
             scheduled_at: m.scheduled_at,
             version: m.version,
@@ -470,7 +469,7 @@ pub async fn kind_of(db: &impl ConnectionTrait, id: Uuid) -> Result<ContentKind,
         .into_tuple()
         .one(db)
         .await?;
-    kind.as_deref().and_then(ContentKind::parse).ok_or(AppError::NotFound { resource: "content item" })
+    ContentKind::stored(&kind.ok_or(AppError::NotFound { resource: "content item" })?)
 }
 
 /// The author ids of one item, in order (all of them, for policy decisions).

@@ -5,7 +5,7 @@ use crate::listing::{FieldType, FilterField, ResourceSpec, Sort};
 
 /// Statuses a list may filter on; `trashed` lists the trash (for those who may restore from it).
 const STATUSES: &[&str] = &["draft", "in_review", "scheduled", "published", "archived", "trashed"];
-const KINDS: &[&str] = &["essay", "strategy_analysis", "blog_post", "news_link"];
+const KINDS: &[&str] = ContentKind::NAMES;
 
 const COMMON_FILTERS: &[FilterField] = &[
     FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
@@ -112,5 +112,17 @@ pub fn spec(kind: Option<ContentKind>) -> &'static ResourceSpec {
         Some(ContentKind::BlogPost) => &BLOG_POST_SPEC,
         Some(ContentKind::NewsLink) => &NEWS_LINK_SPEC,
         None => &ANY_CONTENT_SPEC,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STATUSES;
+    use crate::domain::ContentStatus;
+
+    #[test]
+    fn status_filters_are_the_statuses_and_the_trash() {
+        assert_eq!(&STATUSES[..STATUSES.len() - 1], ContentStatus::NAMES);
+        assert_eq!(STATUSES.last(), Some(&"trashed"));
     }
 }

@@ -198,7 +198,7 @@ async fn check(
     match (input.status, current) {
         (None, _) => {}
         (Some(ContentStatus::Draft), None) => {}
-        (Some(status), Some(current)) if status.as_str() == current.status => {}
+        (Some(status), Some(current)) if status == current.status => {}
         (Some(_), _) => {
             errors.entry("status".into()).or_default().push(
                 "changes through the workflow actions (submit, publish, schedule, unpublish, archive); new items start as drafts".into(),
@@ -286,7 +286,7 @@ fn facts(record: &ContentRecord, created_by: Option<Uuid>) -> Result<ItemFacts, 
         created_by,
         author_ids: record.author_ids.clone(),
         sector_ids: record.sector_ids.clone(),
-        status: ContentStatus::parse(&record.status).ok_or_else(|| AppError::Internal(anyhow::anyhow!("bad status")))?,
+        status: record.status,
     })
 }
 
@@ -507,7 +507,7 @@ async fn save(
         created_by: model.created_by,
         author_ids: input.author_ids.clone(),
         sector_ids: input.sector_ids.clone(),
-        status: ContentStatus::parse(&current.status).unwrap_or(ContentStatus::Draft),
+        status: current.status,
     };
     authorize(principal, kind, Action::Update, &proposed)?;
     let Checked { slug, input } = check(txn, principal, kind, input, Some(&current)).await?;
@@ -674,7 +674,7 @@ pub async fn transition(
     let (current, model) = load(&txn, principal, kind, id).await?;
     authorize(principal, kind, transition.action(), &facts(&current, model.created_by)?)?;
     check_precondition(&current, &precondition)?;
-    let status = ContentStatus::parse(&current.status).unwrap_or(ContentStatus::Draft);
+    let status = current.status;
     let (from, to) = transition.rule();
     if !from.contains(&status) {
         let allowed: Vec<&str> = [Transition::Submit, Transition::Publish, Transition::Schedule, Transition::Unpublish, Transition::Archive]
