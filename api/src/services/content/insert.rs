@@ -8,7 +8,8 @@ use entity::{content_author, content_body, content_item, content_sector, content
 
 use crate::domain::{ContentKind, ContentStatus, Slug};
 use crate::error::AppError;
-use crate::rendering::render_markdown;
+use crate::rendering::{RenderedBody, render_markdown};
+use super::input::ContentInput;
 
 /// Everything needed to store a content item; ids of relations must exist.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct NewContent {
     pub author_ids: Vec<Uuid>,
     pub sector_ids: Vec<Uuid>,
     pub tag_ids: Vec<Uuid>,
+    /// The account that created it (the `own` scope), if any.
+    pub created_by: Option<Uuid>,
     /// Creation time (also the first `updated_at`).
     pub created_at: DateTime<Utc>,
 }
@@ -46,33 +49,64 @@ pub struct NewContent {
 impl NewContent {
     /// A draft of `kind` with the given slug and title and nothing else set.
     pub fn draft(kind: ContentKind, slug: Slug, title: impl Into<String>, created_at: DateTime<Utc>) -> NewContent {
+        NewContent::from_input(kind, slug, ContentInput { title: title.into(), ..ContentInput::default() }, created_at)
+    }
+
+    /// A draft from what a client wrote (already checked), under `slug`.
+    pub fn from_input(kind: ContentKind, slug: Slug, input: ContentInput, created_at: DateTime<Utc>) -> NewContent {
         NewContent {
             kind,
             slug,
-            title: title.into(),
-            subtitle: None,
-            summary: String::new(),
-            body: String::new(),
+            title: input.title.trim().to_owned(),
+            subtitle: input.subtitle,
+            summary: input.summary.unwrap_or_default(),
+            body: input.body.unwrap_or_default(),
             status: ContentStatus::Draft,
             published_at: None,
             scheduled_at: None,
-            byline: None,
-            featured: false,
-            question_id: None,
-            blog_id: None,
-            key_takeaways: Vec::new(),
-            url: None,
-            source_name: None,
-            source_url: None,
-            commentary: None,
-            featured_image_url: None,
-            seo_title: None,
-            seo_description: None,
-            author_ids: Vec::new(),
-            sector_ids: Vec::new(),
-            tag_ids: Vec::new(),
+            byline: input.byline,
+            featured: input.featured.unwrap_or(false),
+            question_id: input.question_id,
+            blog_id: input.blog_id,
+            key_takeaways: input.key_takeaways.unwrap_or_default(),
+            url: input.url,
+            source_name: input.source_name,
+            source_url: input.source_url,
+            commentary: input.commentary,
+            featured_image_url: input.featured_image_url,
+            seo_title: input.seo_title,
+            seo_description: input.seo_description,
+            author_ids: input.author_ids,
+            sector_ids: input.sector_ids,
+            tag_ids: input.tag_ids,
+            created_by: None,
             created_at,
         }
+    }
+}
+
+/// The columns a write sets from the item's content, listed once for inserts and updates.
+pub(super) fn written_columns(new: &NewContent, rendered: &RenderedBody) -> content_item::ActiveModel {
+    content_item::ActiveModel {
+        slug: Set(new.slug.as_str().to_owned()),
+        title: Set(new.title.clone()),
+        subtitle: Set(new.subtitle.clone()),
+        summary: Set(new.summary.clone()),
+        byline: Set(new.byline.clone()),
+        featured: Set(new.featured),
+        question_id: Set(new.question_id),
+        blog_id: Set(new.blog_id),
+        key_takeaways: Set(serde_json::json!(new.key_takeaways)),
+        url: Set(new.url.clone()),
+        source_name: Set(new.source_name.clone()),
+        source_url: Set(new.source_url.clone()),
+        commentary: Set(new.commentary.clone()),
+        featured_image_url: Set(new.featured_image_url.clone()),
+        seo_title: Set(new.seo_title.clone()),
+        seo_description: Set(new.seo_description.clone()),
+        reading_time_minutes: Set(rendered.reading_time_minutes),
+        word_count: Set(rendered.word_count),
+        ..Default::default()
     }
 }
 
@@ -88,32 +122,15 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
     content_item::Entity::insert(content_item::ActiveModel {
         id: Set(id),
         kind: Set(new.kind.as_str().to_owned()),
-        slug: Set(new.slug.as_str().to_owned()),
-        title: Set(new.title),
-        subtitle: Set(new.subtitle),
-        summary: Set(new.summary),
         status: Set(new.status.as_str().to_owned()),
         published_at: Set(new.published_at),
         scheduled_at: Set(new.scheduled_at),
         version: Set(1),
-        byline: Set(new.byline),
-        featured: Set(new.featured),
-        question_id: Set(new.question_id),
-        blog_id: Set(new.blog_id),
-        key_takeaways: Set(serde_json::json!(new.key_takeaways)),
-        url: Set(new.url),
-        source_name: Set(new.source_name),
-        source_url: Set(new.source_url),
-        commentary: Set(new.commentary),
-        featured_image_url: Set(new.featured_image_url),
-        seo_title: Set(new.seo_title),
-        seo_description: Set(new.seo_description),
-        reading_time_minutes: Set(rendered.reading_time_minutes),
-        word_count: Set(rendered.word_count),
         deleted_at: Set(None),
-        created_by: Set(None),
+        created_by: Set(new.created_by),
         created_at: Set(at),
         updated_at: Set(at),
+        ..written_columns(&new, &rendered)
     })
     .exec(db)
     .await?;

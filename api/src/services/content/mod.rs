@@ -21,16 +21,19 @@ use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_
 use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
 use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
 
+mod input;
 mod insert;
+mod validate;
+mod workflow;
 mod nested;
 mod spec;
 mod write;
 
 pub use insert::{NewContent, insert};
 pub use nested::{Parent, pages_by_parent};
-pub use write::{
-    ContentInput, Transition, create, publish_scheduled, purge, restore, restore_revision, transition, trash, update,
-};
+pub use input::ContentInput;
+pub use workflow::{Transition, publish_scheduled, transition};
+pub use write::{create, purge, restore, restore_revision, trash, update};
 pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
 /// A content item of any kind, as the API shows it.
