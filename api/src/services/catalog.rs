@@ -79,15 +79,28 @@ pub async fn save<E: CatalogEntry>(
     written: Written<E::Input>,
     precondition: Precondition,
 ) -> Result<E::Record, AppError> {
-    require(principal, E::RESOURCE, if key.is_some() { Action::Update } else { Action::Create })?;
     let txn = crate::db::begin_write(db).await?;
+    let record = save_in::<E>(&txn, principal, key, written, precondition).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// [`save`] inside the caller's transaction (the demo seed writes many entries in one).
+pub async fn save_in<E: CatalogEntry>(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    key: Option<&IdOrSlug>,
+    written: Written<E::Input>,
+    precondition: Precondition,
+) -> Result<E::Record, AppError> {
+    require(principal, E::RESOURCE, if key.is_some() { Action::Update } else { Action::Create })?;
     let stored = match key {
-        Some(key) => Some(hold::<E>(&txn, principal, key).await?),
+        Some(key) => Some(hold::<E>(txn, principal, key).await?),
         None => None,
     };
     let input = written.read(stored.as_ref(), &[KEPT, E::EMBEDS], precondition)?;
     let mut errors = FieldErrors::new();
-    let (requested, title) = E::check(&txn, principal, &input, &mut errors).await?;
+    let (requested, title) = E::check(txn, principal, &input, &mut errors).await?;
     let except = stored.as_ref().map(Versioned::id);
     let current_slug = match &stored {
         Some(stored) => json_map(stored)?.get("slug").and_then(Value::as_str).map(str::to_owned),
@@ -98,8 +111,7 @@ pub async fn save<E: CatalogEntry>(
         if let Some(id) = except {
             taken = taken.filter(E::ID.ne(id));
         }
-        let txn = &txn;
-        async move { Ok(taken.count(txn).await? > 0) }
+                async move { Ok(taken.count(txn).await? > 0) }
     })
     .await?;
     finish(errors)?;
@@ -117,7 +129,7 @@ pub async fn save<E: CatalogEntry>(
                 .set(row)
                 .filter(E::ID.eq(id))
                 .filter(E::VERSION.eq(version))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
             if updated.rows_affected != 1 {
                 return Err(AppError::VersionConflict { expected: Some(version), current: version + 1 });
@@ -129,16 +141,14 @@ pub async fn save<E: CatalogEntry>(
             row.set(E::ID, id.into());
             row.set(E::VERSION, 1.into());
             row.set(E::CREATED_AT, at.into());
-            E::Entity::insert(row).exec_without_returning(&txn).await?;
+            E::Entity::insert(row).exec_without_returning(txn).await?;
             (id, None, 1)
         }
     };
-    E::links(&txn, id, &input, at).await?;
+    E::links(txn, id, &input, at).await?;
     let action = if stored.is_some() { "update" } else { "create" };
-    audit::record(&txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(id), action, version_before: before, version_after: Some(after), details: None }).await?;
-    let record = E::get(&txn, principal, &IdOrSlug::Id(id)).await?;
-    txn.commit().await?;
-    Ok(record)
+    audit::record(txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(id), action, version_before: before, version_after: Some(after), details: None }).await?;
+    E::get(txn, principal, &IdOrSlug::Id(id)).await
 }
 
 /// Deletes an entry, refusing with 409 while something depends on it.

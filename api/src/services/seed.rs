@@ -3,52 +3,33 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use entity::{blog, blog_blogger, content_item, editor, editor_sector, key_question, sector, tag};
+use entity::content_item;
 
 use crate::clock::now;
 use crate::domain::{ContentKind, ContentStatus, Slug, TeamRole};
 use crate::error::AppError;
+use crate::policy::Principal;
+use crate::services::blogs::{BlogInput, Blogs};
+use crate::services::catalog::{self, CatalogEntry};
 use crate::services::content::{self, NewContent};
+use crate::services::editors::{EditorInput, Editors, ProfileLink};
+use crate::services::taxonomy::{QuestionInput, Questions, SectorInput, Sectors, TagInput, Tags};
+use crate::services::write::{Precondition, Versioned, Written};
 
 const DEMO_JSON: &str = include_str!("../seed/demo.json");
 
 #[derive(Deserialize)]
 struct Demo {
-    sectors: Vec<DemoSector>,
-    questions: Vec<DemoQuestion>,
-    tags: Vec<DemoTag>,
+    sectors: Vec<SectorInput>,
+    questions: Vec<QuestionInput>,
+    tags: Vec<TagInput>,
     editors: Vec<DemoEditor>,
     blogs: Vec<DemoBlog>,
     content: Vec<DemoContent>,
-}
-
-#[derive(Deserialize)]
-struct DemoSector {
-    slug: String,
-    name: String,
-    description: String,
-    position: i32,
-}
-
-#[derive(Deserialize)]
-struct DemoQuestion {
-    slug: String,
-    title: String,
-    prompt: String,
-    position: i32,
-}
-
-#[derive(Deserialize)]
-struct DemoTag {
-    slug: String,
-    name: String,
 }
 
 #[derive(Deserialize)]
@@ -56,9 +37,9 @@ struct DemoEditor {
     slug: String,
     display_name: String,
     bio: String,
-    team_role: String,
+    team_role: TeamRole,
     avatar_url: Option<String>,
-    links: serde_json::Value,
+    links: Vec<ProfileLink>,
     sectors: Vec<String>,
     visible: bool,
 }
@@ -120,6 +101,28 @@ fn lookup(ids: &Ids, slug: &str, what: &str) -> Result<Uuid, AppError> {
     ids.get(slug).copied().ok_or_else(|| invalid_seed(format!("unknown {what} `{slug}`")))
 }
 
+/// Inputs with the slugs they are known by in the demo data.
+fn keyed<I>(inputs: Vec<I>, slug: fn(&I) -> &Option<String>) -> Vec<(String, I)> {
+    inputs.into_iter().map(|input| (slug(&input).clone().unwrap_or_default(), input)).collect()
+}
+
+/// Creates the entries whose slugs do not exist yet, through the same write as the API; returns
+/// slug → id for all of them.
+async fn seed_entries<E: CatalogEntry>(txn: &DatabaseTransaction, report: &mut SeedReport, inputs: Vec<(String, E::Input)>) -> Result<Ids, AppError> {
+    let existing: Vec<(String, Uuid)> = E::Entity::find().select_only().column(E::SLUG).column(E::ID).into_tuple().all(txn).await?;
+    let mut ids: Ids = existing.into_iter().collect();
+    for (slug, input) in inputs {
+        if ids.contains_key(&slug) {
+            report.kept += 1;
+            continue;
+        }
+        let record = catalog::save_in::<E>(txn, &Principal::System, None, Written::Input(input), Precondition::default()).await?;
+        ids.insert(slug, record.id());
+        report.created += 1;
+    }
+    Ok(ids)
+}
+
 /// Loads the demo publication; running it again adds nothing.
 pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> {
     let demo: Demo = serde_json::from_str(DEMO_JSON).map_err(|e| invalid_seed(e.to_string()))?;
@@ -127,107 +130,33 @@ pub async fn seed_demo(db: &DatabaseConnection) -> Result<SeedReport, AppError> 
     let mut report = SeedReport::default();
     let now = now();
 
-    let mut sectors = sector::Entity::find().all(&txn).await?.into_iter().map(|m| (m.slug, m.id)).collect::<Ids>();
-    for s in demo.sectors {
-        if sectors.contains_key(&s.slug) {
-            report.kept += 1;
-            continue;
-        }
-        let id = Uuid::now_v7();
-        sector::Entity::insert(sector::ActiveModel {
-            id: Set(id), slug: Set(s.slug.clone()), name: Set(s.name), description: Set(s.description),
-            position: Set(s.position), created_at: Set(now), updated_at: Set(now), version: Set(1),
-        })
-        .exec(&txn)
-        .await?;
-        sectors.insert(s.slug, id);
-        report.created += 1;
-    }
-
-    let mut questions = key_question::Entity::find().all(&txn).await?.into_iter().map(|m| (m.slug, m.id)).collect::<Ids>();
-    for q in demo.questions {
-        if questions.contains_key(&q.slug) {
-            report.kept += 1;
-            continue;
-        }
-        let id = Uuid::now_v7();
-        key_question::Entity::insert(key_question::ActiveModel {
-            id: Set(id), slug: Set(q.slug.clone()), title: Set(q.title), prompt: Set(q.prompt),
-            position: Set(q.position), created_at: Set(now), updated_at: Set(now), version: Set(1),
-        })
-        .exec(&txn)
-        .await?;
-        questions.insert(q.slug, id);
-        report.created += 1;
-    }
-
-    let mut tags = tag::Entity::find().all(&txn).await?.into_iter().map(|m| (m.slug, m.id)).collect::<Ids>();
-    for t in demo.tags {
-        if tags.contains_key(&t.slug) {
-            report.kept += 1;
-            continue;
-        }
-        let id = Uuid::now_v7();
-        tag::Entity::insert(tag::ActiveModel {
-            id: Set(id), slug: Set(t.slug.clone()), name: Set(t.name), created_at: Set(now), updated_at: Set(now), version: Set(1),
-        })
-        .exec(&txn)
-        .await?;
-        tags.insert(t.slug, id);
-        report.created += 1;
-    }
-
-    let mut editors = editor::Entity::find().all(&txn).await?.into_iter().map(|m| (m.slug, m.id)).collect::<Ids>();
+    let sectors = seed_entries::<Sectors>(&txn, &mut report, keyed(demo.sectors, |i| &i.slug)).await?;
+    let questions = seed_entries::<Questions>(&txn, &mut report, keyed(demo.questions, |i| &i.slug)).await?;
+    let tags = seed_entries::<Tags>(&txn, &mut report, keyed(demo.tags, |i| &i.slug)).await?;
+    let mut editor_inputs = Vec::new();
     for e in demo.editors {
-        if editors.contains_key(&e.slug) {
-            report.kept += 1;
-            continue;
-        }
-        let team_role = TeamRole::parse(&e.team_role).ok_or_else(|| invalid_seed(format!("team role {}", e.team_role)))?;
-        let id = Uuid::now_v7();
-        editor::Entity::insert(editor::ActiveModel {
-            id: Set(id), slug: Set(e.slug.clone()), display_name: Set(e.display_name), bio: Set(e.bio),
-            team_role: Set(team_role.as_str().to_owned()), avatar_url: Set(e.avatar_url), links: Set(e.links),
-            visible: Set(e.visible), user_id: Set(None), created_at: Set(now), updated_at: Set(now), version: Set(1),
-        })
-        .exec(&txn)
-        .await?;
-        for slug in &e.sectors {
-            editor_sector::Entity::insert(editor_sector::ActiveModel {
-                editor_id: Set(id), sector_id: Set(lookup(&sectors, slug, "sector")?), created_at: Set(now), updated_at: Set(now),
-            })
-            .exec(&txn)
-            .await?;
-        }
-        editors.insert(e.slug, id);
-        report.created += 1;
+        let sector_ids = e.sectors.iter().map(|slug| lookup(&sectors, slug, "sector")).collect::<Result<_, _>>()?;
+        let input = EditorInput {
+            slug: Some(e.slug.clone()),
+            display_name: e.display_name,
+            bio: e.bio,
+            team_role: e.team_role,
+            avatar_url: e.avatar_url,
+            links: e.links,
+            sector_ids,
+            visible: e.visible,
+        };
+        editor_inputs.push((e.slug, input));
     }
-
-    let mut blogs = blog::Entity::find().all(&txn).await?.into_iter().map(|m| (m.slug, m.id)).collect::<Ids>();
+    let editors = seed_entries::<Editors>(&txn, &mut report, editor_inputs).await?;
+    let mut blog_inputs = Vec::new();
     for b in demo.blogs {
-        if blogs.contains_key(&b.slug) {
-            report.kept += 1;
-            continue;
-        }
-        let id = Uuid::now_v7();
         let sector_id = b.sector.as_deref().map(|s| lookup(&sectors, s, "sector")).transpose()?;
-        blog::Entity::insert(blog::ActiveModel {
-            id: Set(id), slug: Set(b.slug.clone()), title: Set(b.title), description: Set(b.description),
-            sector_id: Set(sector_id), created_at: Set(now), updated_at: Set(now), version: Set(1),
-        })
-        .exec(&txn)
-        .await?;
-        for (position, slug) in b.bloggers.iter().enumerate() {
-            blog_blogger::Entity::insert(blog_blogger::ActiveModel {
-                blog_id: Set(id), editor_id: Set(lookup(&editors, slug, "editor")?),
-                position: Set(i32::try_from(position).unwrap_or(i32::MAX)), created_at: Set(now), updated_at: Set(now),
-            })
-            .exec(&txn)
-            .await?;
-        }
-        blogs.insert(b.slug, id);
-        report.created += 1;
+        let blogger_ids = b.bloggers.iter().map(|slug| lookup(&editors, slug, "editor")).collect::<Result<_, _>>()?;
+        let input = BlogInput { slug: Some(b.slug.clone()), title: b.title, description: b.description, sector_id, blogger_ids };
+        blog_inputs.push((b.slug, input));
     }
+    let blogs = seed_entries::<Blogs>(&txn, &mut report, blog_inputs).await?;
 
     for (index, c) in demo.content.into_iter().enumerate() {
         let kind = ContentKind::parse(&c.kind).ok_or_else(|| invalid_seed(format!("kind {}", c.kind)))?;
