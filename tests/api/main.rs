@@ -13,6 +13,7 @@ mod graphql;
 mod limits;
 mod list_dialects;
 mod permissions;
+mod product_roles;
 mod public_reads;
 mod read_only;
 mod statements;

@@ -1,12 +1,14 @@
-//! The permission matrix, generated from the seeded policy: every default role, anonymous and
-//! both API-key scopes, against every content resource and action, on their own items, items
-//! in their sector and anybody else's, plus every catalog and admin resource.
+//! The permission matrix, from PRODUCT.md §4 written out (product_roles.rs): every default
+//! role, anonymous and both API-key scopes, against every content resource and action, on their
+//! own items, items in their sector and anybody else's, plus every catalog and admin resource.
 
 use std::collections::HashMap;
 
 use api::clock::now;
 use api::domain::{ContentKind, ContentStatus, Slug};
 use api::policy::{Action, Resource, Scope, default_roles};
+
+use crate::product_roles::product_roles;
 use api::services::content::{NewContent, insert};
 use reqwest::Method;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
@@ -115,14 +117,13 @@ async fn content_matrix_follows_the_policy(app: TestApp) {
         ("content key".into(), Some(content_key), HashMap::new()),
         ("preview key".into(), Some(preview_key), HashMap::new()),
     ];
-    for (role, _, grants) in default_roles() {
+    for (role, grants) in product_roles() {
         let (sectors, profile) = match role {
             "editor" => (vec![labor.to_string()], None),
             "author" => (vec![], Some(author_profile.to_string())),
             _ => (vec![], None),
         };
         let token = if role == "admin" { admin.clone() } else { app.user(role, &sectors, profile.as_deref()).await.1 };
-        let grants = grants.into_iter().map(|(r, a, s)| ((r, a), s)).collect();
         callers.push((role.to_owned(), Some(token), grants));
     }
 
@@ -190,13 +191,30 @@ async fn content_matrix_follows_the_policy(app: TestApp) {
     assert!(checked >= 800, "{checked} cases");
 }
 
+#[test]
+fn the_seeded_roles_grant_what_the_product_says() {
+    let product = product_roles();
+    let seeded = default_roles();
+    assert_eq!(seeded.len(), product.len(), "the same default roles");
+    for (role, _, grants) in seeded {
+        let grants: HashMap<(Resource, Action), Scope> = grants.into_iter().map(|(r, a, s)| ((r, a), s)).collect();
+        let expected = &product.iter().find(|(name, _)| *name == role).unwrap_or_else(|| panic!("{role} is not a role of PRODUCT §4")).1;
+        for (grant, scope) in &grants {
+            assert_eq!(expected.get(grant), Some(scope), "{role} is granted {grant:?} at {scope:?}");
+        }
+        for grant in expected.keys() {
+            assert!(grants.contains_key(grant), "{role} lacks {grant:?}");
+        }
+    }
+}
+
 async fn catalog_and_admin_matrix_follows_the_policy(app: TestApp) {
     app.seed_demo().await;
     let admin = app.admin().await;
     let mut callers: Vec<(String, Option<String>, Vec<(Resource, Action)>)> = vec![("anonymous".into(), None, vec![])];
-    for (role, _, grants) in default_roles() {
+    for (role, grants) in product_roles() {
         let token = if role == "admin" { admin.clone() } else { app.user(role, &[], None).await.1 };
-        callers.push((role.to_owned(), Some(token), grants.into_iter().map(|(r, a, _)| (r, a)).collect()));
+        callers.push((role.to_owned(), Some(token), grants.into_keys().collect()));
     }
     for (name, token, grants) in &callers {
         let n = Uuid::now_v7().simple().to_string();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use api::clock::now;
 use api::domain::{ContentKind, ContentStatus, Slug};
-use api::policy::{Action, Resource, Scope, default_roles};
+use api::policy::{Action, Resource, Scope};
 use api::services::content::{NewContent, insert};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -50,14 +50,14 @@ async fn transition_table_follows_state_and_policy(app: TestApp) {
     let labor: Uuid = app.get("/api/v1/sectors/labor").await.json()["id"].as_str().unwrap().parse().unwrap();
     let profile: Uuid = app.post_as(&admin, "/api/v1/editors", &json!({"display_name": "Flow Author", "team_role": "contributor"})).await.json()["id"].as_str().unwrap().parse().unwrap();
     let mut roles: Vec<(String, String, HashMap<(Resource, Action), Scope>)> = Vec::new();
-    for (role, _, grants) in default_roles() {
+    for (role, grants) in crate::product_roles::product_roles() {
         let token = match role {
             "admin" => admin.clone(),
             "editor" => app.user(role, &[labor.to_string()], None).await.1,
             "author" => app.user(role, &[], Some(&profile.to_string())).await.1,
             _ => app.user(role, &[], None).await.1,
         };
-        roles.push((role.to_owned(), token, grants.into_iter().map(|(r, a, s)| ((r, a), s)).collect()));
+        roles.push((role.to_owned(), token, grants));
     }
     let states = [ContentStatus::Draft, ContentStatus::InReview, ContentStatus::Scheduled, ContentStatus::Published, ContentStatus::Archived];
     let mut cases = 0;
