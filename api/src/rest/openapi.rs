@@ -220,11 +220,19 @@ fn is_content_item(path: &str) -> bool {
     ["essays", "analyses", "blog-posts", "news-links"].iter().any(|collection| path.starts_with(&format!("/api/v1/{collection}/{{id}}")))
 }
 
+/// Whether a write to `path` checks the version it is based on (`If-Match` or `version`):
+/// every replace and patch, and deletes of content and catalog entries.
+fn checks_version(path: &str, method: &str) -> bool {
+    let catalog = ["blogs", "editors", "sectors", "tags", "questions"].iter().any(|c| path.starts_with(&format!("/api/v1/{c}/{{")));
+    path.contains('{') && (matches!(method, "put" | "patch") || (method == "delete" && (catalog || is_content_item(path))))
+}
+
 /// Adds the answers every operation can give but that are tedious to repeat on each: a query
 /// parameter that is unknown or malformed (400) and credentials that are not valid (401) on every
 /// path, refusals (403) and conflicts with the stored state (409: in use, taken, not allowed now)
-/// on writes, missing items on item paths, versions on content writes (412 stale, 428 missing),
-/// and body problems where there is a body.
+/// on writes, missing items on item paths, stale versions on versioned writes (412; 428 when
+/// content writes name none), an unavailable database (503), and body problems where there is a
+/// body.
 fn document_common_answers(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
@@ -245,6 +253,7 @@ fn document_common_answers(doc: &mut Value) {
             if api {
                 add("400", "A query parameter, header or path segment that is unknown or not valid");
                 add("401", "Credentials that are not (or no longer) valid, or none where they are needed");
+                add("503", "The database is unavailable; retry after `Retry-After` seconds");
             }
             if write {
                 add("403", "Not allowed");
@@ -253,11 +262,11 @@ fn document_common_answers(doc: &mut Value) {
             if path.contains('{') {
                 add("404", "Not found");
             }
-            if write && is_content_item(path) {
+            if write && checks_version(path, method) {
                 add("412", "`version` or `If-Match` names a version that is no longer current");
-                if method != "delete" {
-                    add("428", "Neither `version` nor `If-Match` says which version the change is based on");
-                }
+            }
+            if write && is_content_item(path) && method != "delete" {
+                add("428", "Neither `version` nor `If-Match` says which version the change is based on");
             }
             if has_body {
                 add("400", "Malformed JSON");
