@@ -14,7 +14,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Action, Principal, Resource, require};
 use crate::services::audit::{self, AuditEntry};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
+use crate::services::query::{find_one_by_id, page_by_columns};
 
 /// A key as listed: never the secret.
 #[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
@@ -58,7 +58,7 @@ pub static API_KEY_SPEC: ResourceSpec = ResourceSpec {
     filters: &[&[
         FilterField { name: "id", aliases: &[], ty: FieldType::Uuid },
         FilterField { name: "name", aliases: &[], ty: FieldType::Text },
-        FilterField { name: "scope", aliases: &[], ty: FieldType::Enum(&["content", "preview"]) },
+        FilterField { name: "scope", aliases: &[], ty: FieldType::Enum(ApiKeyScope::NAMES) },
     ]],
     sorts: &["name", "created_at", "last_used_at", "id"],
     default_sort: &[Sort { field: "created_at", descending: true }],
@@ -85,18 +85,7 @@ fn record(m: api_key::Model) -> Result<ApiKeyRecord, AppError> {
 /// Lists keys.
 pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<ApiKeyRecord>, AppError> {
     require(principal, Resource::ApiKeys, Action::Read)?;
-    use api_key::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "name" => Some(C::Name),
-        "scope" => Some(C::Scope),
-        "created_at" => Some(C::CreatedAt),
-        "last_used_at" => Some(C::LastUsedAt),
-        _ => None,
-    };
-    let select = apply_filters(api_key::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
+    let page = page_by_columns(db, api_key::Entity::find(), query).await?;
     Ok(Page { items: page.items.into_iter().map(record).collect::<Result<_, _>>()?, total: page.total })
 }
 

@@ -12,7 +12,7 @@ use crate::clock::now;
 use crate::error::AppError;
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Action, Principal, Resource, require};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page};
+use crate::services::query::page_by_columns;
 
 /// One recorded write.
 #[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
@@ -91,20 +91,7 @@ pub static AUDIT_SPEC: ResourceSpec = ResourceSpec {
 /// Lists audit entries, for those allowed to read the log.
 pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<AuditRecord>, AppError> {
     require(principal, Resource::AuditLog, Action::Read)?;
-    use audit_log::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "actor_user_id" => Some(C::ActorUserId),
-        "actor_api_key_id" => Some(C::ActorApiKeyId),
-        "resource" => Some(C::Resource),
-        "resource_id" => Some(C::ResourceId),
-        "action" => Some(C::Action),
-        "created_at" => Some(C::CreatedAt),
-        _ => None,
-    };
-    let select = apply_filters(audit_log::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
+    let page = page_by_columns(db, audit_log::Entity::find(), query).await?;
     Ok(Page {
         items: page
             .items

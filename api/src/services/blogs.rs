@@ -17,8 +17,8 @@ use crate::error::AppError;
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::error::FieldErrors;
 use crate::policy::{Principal, Resource, editor_visibility};
-use crate::services::catalog::{CatalogEntry, referenced};
-use crate::services::write::Versioned;
+use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
+use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
@@ -208,14 +208,7 @@ pub struct BlogInput {
     pub blogger_ids: Vec<Uuid>,
 }
 
-impl Versioned for BlogRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+versioned!(BlogRecord);
 
 /// The blogs writes.
 pub struct Blogs;
@@ -230,11 +223,7 @@ impl CatalogEntry for Blogs {
         ReadOnly::Embed { name: "sector", ids: "sector_id", many: false },
         ReadOnly::Embed { name: "bloggers", ids: "blogger_ids", many: true },
     ];
-    const ID: blog::Column = blog::Column::Id;
-    const SLUG: blog::Column = blog::Column::Slug;
-    const VERSION: blog::Column = blog::Column::Version;
-    const CREATED_AT: blog::Column = blog::Column::CreatedAt;
-    const UPDATED_AT: blog::Column = blog::Column::UpdatedAt;
+    catalog_columns!(blog);
 
     async fn get(txn: &DatabaseTransaction, principal: &Principal, key: &IdOrSlug) -> Result<BlogRecord, AppError> {
         Ok(get(txn, principal, key, &[]).await?.0)

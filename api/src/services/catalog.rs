@@ -32,6 +32,18 @@ const KEPT: &[ReadOnly] = &[
     ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" },
 ];
 
+/// The columns the skeleton reads and sets, alike in every catalog table.
+macro_rules! catalog_columns {
+    ($entity:ident) => {
+        const ID: $entity::Column = $entity::Column::Id;
+        const SLUG: $entity::Column = $entity::Column::Slug;
+        const VERSION: $entity::Column = $entity::Column::Version;
+        const CREATED_AT: $entity::Column = $entity::Column::CreatedAt;
+        const UPDATED_AT: $entity::Column = $entity::Column::UpdatedAt;
+    };
+}
+pub(crate) use catalog_columns;
+
 /// What one catalog aggregate adds to the skeleton.
 pub trait CatalogEntry {
     type Entity: EntityTrait<Model: IntoActiveModel<<Self::Entity as EntityTrait>::ActiveModel> + Sync>;

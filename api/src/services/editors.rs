@@ -16,8 +16,8 @@ use crate::domain::{IdOrSlug, TeamRole};
 use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Principal, Resource, editor_visibility};
-use crate::services::catalog::{CatalogEntry, referenced};
-use crate::services::write::Versioned;
+use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
+use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
@@ -237,14 +237,7 @@ fn visible_by_default() -> bool {
     true
 }
 
-impl Versioned for EditorRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+versioned!(EditorRecord);
 
 /// The editor profile writes.
 pub struct Editors;
@@ -256,11 +249,7 @@ impl CatalogEntry for Editors {
     const RESOURCE: Resource = Resource::Editors;
     const NAME: &'static str = "editor";
     const EMBEDS: &'static [ReadOnly] = &[ReadOnly::Embed { name: "sectors", ids: "sector_ids", many: true }];
-    const ID: editor::Column = editor::Column::Id;
-    const SLUG: editor::Column = editor::Column::Slug;
-    const VERSION: editor::Column = editor::Column::Version;
-    const CREATED_AT: editor::Column = editor::Column::CreatedAt;
-    const UPDATED_AT: editor::Column = editor::Column::UpdatedAt;
+    catalog_columns!(editor);
 
     async fn get(txn: &DatabaseTransaction, principal: &Principal, key: &IdOrSlug) -> Result<EditorRecord, AppError> {
         Ok(get(txn, principal, key, false).await?.0)

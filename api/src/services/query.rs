@@ -179,3 +179,19 @@ where
 {
     Ok(E::find().filter(id.eq(value)).one(db).await?)
 }
+
+/// One page of `select` for a list whose filter and sort fields are all columns of the same name
+/// (the resource's spec has already checked the names), ties broken by `id`.
+pub async fn page_by_columns<E, D>(db: &D, select: Select<E>, query: &ListQuery) -> Result<Page<E::Model>, AppError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    E::Column: std::str::FromStr,
+    D: ConnectionTrait,
+{
+    let column = |field: &str| field.parse::<E::Column>().ok();
+    let id = column("id").ok_or_else(|| AppError::Internal(anyhow::anyhow!("a listed table has no `id` column")))?;
+    let select = apply_filters(select, query, |f| column(f.field).map(|c| column_condition(c, f)))?;
+    let select = apply_sort(select, query, id, column)?;
+    fetch_page(db, select, query).await
+}

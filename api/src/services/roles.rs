@@ -17,8 +17,8 @@ use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort
 use crate::policy::{Action, Principal, Resource, Scope, default_roles, require};
 use crate::services::audit::{self, AuditEntry};
 use crate::services::read_only::ReadOnly;
-use crate::services::write::{Precondition, Versioned, Written};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
+use crate::services::write::{Precondition, Written, versioned};
+use crate::services::query::{find_one_by_id, page_by_columns};
 
 /// One grant of a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject, async_graphql::InputObject)]
@@ -202,18 +202,7 @@ async fn name_taken(db: &impl ConnectionTrait, name: &str, except: Option<Uuid>)
 /// Lists roles.
 pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<RoleRecord>, AppError> {
     require(principal, Resource::Roles, Action::Read)?;
-    use role::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "name" => Some(C::Name),
-        "builtin" => Some(C::Builtin),
-        "created_at" => Some(C::CreatedAt),
-        "updated_at" => Some(C::UpdatedAt),
-        _ => None,
-    };
-    let select = apply_filters(role::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
+    let page = page_by_columns(db, role::Entity::find(), query).await?;
     let mut items = Vec::with_capacity(page.items.len());
     // Roles are few (a handful per publication); their grants load per role.
     for m in page.items {
@@ -320,11 +309,4 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, key: &str) -
     Ok(deleted)
 }
 
-impl Versioned for RoleRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+versioned!(RoleRecord);

@@ -19,7 +19,7 @@ use crate::policy::{Action, Principal, Resource, UserPrincipal, require};
 use crate::services::audit::{self, AuditEntry};
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
-use crate::services::write::{Precondition, Versioned, Written};
+use crate::services::write::{Precondition, Written, versioned};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one_by_id};
 use crate::services::{link_map, roles};
 
@@ -428,11 +428,4 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<UserRecord>, AppError>
     records(db, models).await
 }
 
-impl Versioned for UserRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+versioned!(UserRecord);

@@ -51,6 +51,21 @@ pub trait Versioned {
     fn version(&self) -> i32;
 }
 
+/// Implements [`Versioned`] for records with `id` and `version` fields.
+macro_rules! versioned {
+    ($($record:ty),+ $(,)?) => {$(
+        impl $crate::services::write::Versioned for $record {
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
+    )+};
+}
+pub(crate) use versioned;
+
 /// A record as the API shows it, as a JSON object.
 pub fn json_map(record: &impl serde::Serialize) -> Result<Map<String, Value>, AppError> {
     match serde_json::to_value(record).map_err(|e| AppError::Internal(e.into()))? {

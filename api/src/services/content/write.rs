@@ -21,7 +21,7 @@ use crate::policy::{Action, ItemFacts, Principal, authorize};
 use crate::rendering::render_markdown;
 use crate::services::audit::{self, AuditEntry};
 use crate::services::read_only;
-use crate::services::write::{Precondition, Versioned, Written};
+use crate::services::write::{Precondition, Written, versioned};
 
 pub(super) fn facts(record: &ContentRecord, created_by: Option<Uuid>) -> Result<ItemFacts, AppError> {
     Ok(ItemFacts {
@@ -47,14 +47,7 @@ pub(super) async fn load(db: &impl ConnectionTrait, principal: &Principal, kind:
     Ok((record, model))
 }
 
-impl Versioned for ContentRecord {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn version(&self) -> i32 {
-        self.version
-    }
-}
+versioned!(ContentRecord);
 
 /// Refuses a write based on a version other than the stored one.
 pub(super) fn check_precondition(record: &ContentRecord, precondition: &Precondition) -> Result<(), AppError> {

@@ -17,7 +17,7 @@ use entity::{key_question, sector, tag};
 use crate::domain::IdOrSlug;
 use crate::error::AppError;
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one};
+use crate::services::query::{find_one, page_by_columns};
 
 /// A movement sector.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -119,81 +119,51 @@ pub static QUESTION_SPEC: ResourceSpec = ResourceSpec {
     searchable: false,
 };
 
+/// A page of records of one of the three tables.
+async fn list<E, R>(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<R>, AppError>
+where
+    E: EntityTrait<Model: Sync + Into<R>, Column: std::str::FromStr>,
+{
+    let page = page_by_columns(db, E::find(), query).await?;
+    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+}
+
+/// One record of one of the three tables, by id or slug.
+async fn get<E, R>(db: &impl ConnectionTrait, id: E::Column, slug: E::Column, key: &IdOrSlug, resource: &'static str) -> Result<R, AppError>
+where
+    E: EntityTrait<Model: Into<R>>,
+{
+    find_one(db, E::find(), id, slug, key).await?.map(Into::into).ok_or(AppError::NotFound { resource })
+}
+
 /// Lists sectors.
 pub async fn list_sectors(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<SectorRecord>, AppError> {
-    use sector::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "slug" => Some(C::Slug),
-        "name" => Some(C::Name),
-        "position" => Some(C::Position),
-        "created_at" => Some(C::CreatedAt),
-        "updated_at" => Some(C::UpdatedAt),
-        _ => None,
-    };
-    let select = apply_filters(sector::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+    list::<sector::Entity, _>(db, query).await
 }
 
 /// Finds a sector by id or slug.
 pub async fn get_sector(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<SectorRecord, AppError> {
-    find_one(db, sector::Entity::find(), sector::Column::Id, sector::Column::Slug, key)
-        .await?
-        .map(Into::into)
-        .ok_or(AppError::NotFound { resource: "sector" })
+    get::<sector::Entity, _>(db, sector::Column::Id, sector::Column::Slug, key, "sector").await
 }
 
 /// Lists tags.
 pub async fn list_tags(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<TagRecord>, AppError> {
-    use tag::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "slug" => Some(C::Slug),
-        "name" => Some(C::Name),
-        "created_at" => Some(C::CreatedAt),
-        "updated_at" => Some(C::UpdatedAt),
-        _ => None,
-    };
-    let select = apply_filters(tag::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+    list::<tag::Entity, _>(db, query).await
 }
 
 /// Finds a tag by id or slug.
 pub async fn get_tag(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<TagRecord, AppError> {
-    find_one(db, tag::Entity::find(), tag::Column::Id, tag::Column::Slug, key)
-        .await?
-        .map(Into::into)
-        .ok_or(AppError::NotFound { resource: "tag" })
+    get::<tag::Entity, _>(db, tag::Column::Id, tag::Column::Slug, key, "tag").await
 }
 
 /// Lists key questions.
 pub async fn list_questions(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page<QuestionRecord>, AppError> {
-    use key_question::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "slug" => Some(C::Slug),
-        "title" => Some(C::Title),
-        "position" => Some(C::Position),
-        "created_at" => Some(C::CreatedAt),
-        "updated_at" => Some(C::UpdatedAt),
-        _ => None,
-    };
-    let select = apply_filters(key_question::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
-    Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
+    list::<key_question::Entity, _>(db, query).await
 }
 
 /// Finds a key question by id or slug.
 pub async fn get_question(db: &impl ConnectionTrait, key: &IdOrSlug) -> Result<QuestionRecord, AppError> {
-    find_one(db, key_question::Entity::find(), key_question::Column::Id, key_question::Column::Slug, key)
-        .await?
-        .map(Into::into)
-        .ok_or(AppError::NotFound { resource: "key question" })
+    get::<key_question::Entity, _>(db, key_question::Column::Id, key_question::Column::Slug, key, "key question").await
 }
 
 /// Loads sectors by id, keyed by id.

@@ -12,8 +12,8 @@ use super::{QuestionRecord, SectorRecord, TagRecord, get_question, get_sector, g
 use crate::domain::IdOrSlug;
 use crate::error::{AppError, FieldErrors};
 use crate::policy::{Principal, Resource};
-use crate::services::catalog::{CatalogEntry, referenced};
-use crate::services::write::Versioned;
+use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
+use crate::services::write::versioned;
 use crate::services::validate::text;
 
 /// A sector as clients write it.
@@ -55,14 +55,6 @@ pub struct QuestionInput {
     pub position: i32,
 }
 
-macro_rules! versioned {
-    ($($record:ty),*) => {$(
-        impl Versioned for $record {
-            fn id(&self) -> Uuid { self.id }
-            fn version(&self) -> i32 { self.version }
-        }
-    )*};
-}
 versioned!(SectorRecord, TagRecord, QuestionRecord);
 
 /// The sectors writes.
@@ -74,11 +66,7 @@ impl CatalogEntry for Sectors {
     type Record = SectorRecord;
     const RESOURCE: Resource = Resource::Sectors;
     const NAME: &'static str = "sector";
-    const ID: sector::Column = sector::Column::Id;
-    const SLUG: sector::Column = sector::Column::Slug;
-    const VERSION: sector::Column = sector::Column::Version;
-    const CREATED_AT: sector::Column = sector::Column::CreatedAt;
-    const UPDATED_AT: sector::Column = sector::Column::UpdatedAt;
+    catalog_columns!(sector);
 
     async fn get(txn: &DatabaseTransaction, _: &Principal, key: &IdOrSlug) -> Result<SectorRecord, AppError> {
         get_sector(txn, key).await
@@ -118,11 +106,7 @@ impl CatalogEntry for Tags {
     type Record = TagRecord;
     const RESOURCE: Resource = Resource::Tags;
     const NAME: &'static str = "tag";
-    const ID: tag::Column = tag::Column::Id;
-    const SLUG: tag::Column = tag::Column::Slug;
-    const VERSION: tag::Column = tag::Column::Version;
-    const CREATED_AT: tag::Column = tag::Column::CreatedAt;
-    const UPDATED_AT: tag::Column = tag::Column::UpdatedAt;
+    catalog_columns!(tag);
 
     async fn get(txn: &DatabaseTransaction, _: &Principal, key: &IdOrSlug) -> Result<TagRecord, AppError> {
         get_tag(txn, key).await
@@ -151,11 +135,7 @@ impl CatalogEntry for Questions {
     type Record = QuestionRecord;
     const RESOURCE: Resource = Resource::Questions;
     const NAME: &'static str = "key question";
-    const ID: key_question::Column = key_question::Column::Id;
-    const SLUG: key_question::Column = key_question::Column::Slug;
-    const VERSION: key_question::Column = key_question::Column::Version;
-    const CREATED_AT: key_question::Column = key_question::Column::CreatedAt;
-    const UPDATED_AT: key_question::Column = key_question::Column::UpdatedAt;
+    catalog_columns!(key_question);
 
     async fn get(txn: &DatabaseTransaction, _: &Principal, key: &IdOrSlug) -> Result<QuestionRecord, AppError> {
         get_question(txn, key).await
