@@ -51,6 +51,13 @@ async fn stale_writes_are_refused_everywhere(app: TestApp) {
         assert_eq!(patch(&app, &admin, &path, &change, None).await.json()["version"], 3, "{path}");
     }
 
+    // A body of the wrong shape is told so before anything is said about its version.
+    let essay = app.post_as(&admin, "/api/v1/essays", &json!({"title": "Shape first"})).await.json();
+    let path = format!("/api/v1/essays/{}", essay["id"].as_str().unwrap());
+    let partial = app.send(reqwest::Method::PUT, &path, Some(&admin), Some(r#"{"featured":true}"#), &[]).await;
+    assert_eq!(partial.assert_problem(422), "validation_failed", "a PUT without `title` is incomplete, whatever its version");
+    assert!(partial.json()["errors"]["title"].is_array());
+
     // GraphQL's expectedVersion plays If-Match's part.
     let tag = app.post_as(&admin, "/api/v1/tags", &json!({"name": "Picket lines"})).await.json();
     let mutation = |version: i64| {

@@ -143,7 +143,7 @@ where
 }
 
 /// Relay paging arguments.
-#[derive(InputObject, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Paging {
     pub first: Option<i32>,
     pub after: Option<String>,

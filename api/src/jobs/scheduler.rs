@@ -4,12 +4,8 @@
 
 use std::time::Duration;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::DatabaseConnection;
 
-use entity::content_item;
-
-use crate::clock::now;
-use crate::domain::ContentStatus;
 use crate::error::AppError;
 use crate::services::content;
 
@@ -18,18 +14,7 @@ const BATCH: u64 = 100;
 
 /// Publishes every due item once; returns how many this node published.
 pub async fn publish_due(db: &DatabaseConnection) -> Result<usize, AppError> {
-    let due: Vec<(uuid::Uuid, i32)> = content_item::Entity::find()
-        .select_only()
-        .column(content_item::Column::Id)
-        .column(content_item::Column::Version)
-        .filter(content_item::Column::Status.eq(ContentStatus::Scheduled.as_str()))
-        .filter(content_item::Column::ScheduledAt.lte(now()))
-        .filter(content_item::Column::DeletedAt.is_null())
-        .order_by_asc(content_item::Column::ScheduledAt)
-        .limit(BATCH)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let due = content::due_for_publication(db, BATCH).await?;
     let mut published = 0;
     for (id, version) in due {
         if content::publish_scheduled(db, id, version).await? {
@@ -49,7 +34,7 @@ pub fn spawn(db: DatabaseConnection, interval: Duration) {
             match publish_due(&db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(published = n, "scheduled items published"),
-                Err(error) => tracing::warn!(%error, "scheduled publishing failed; retrying next round"),
+                Err(error) => tracing::warn!(?error, "scheduled publishing failed; retrying next round"),
             }
         }
     });

@@ -85,7 +85,7 @@ fn record(m: api_key::Model) -> Result<ApiKeyRecord, AppError> {
 /// Lists keys.
 pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<ApiKeyRecord>, AppError> {
     require(principal, Resource::ApiKeys, Action::Read)?;
-    let page = page_by_columns(db, api_key::Entity::find(), query).await?;
+    let page = page_by_columns(db, api_key::Entity::find(), query, |_| None).await?;
     Ok(Page { items: page.items.into_iter().map(record).collect::<Result<_, _>>()?, total: page.total })
 }
 

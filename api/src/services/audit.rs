@@ -91,7 +91,7 @@ pub static AUDIT_SPEC: ResourceSpec = ResourceSpec {
 /// Lists audit entries, for those allowed to read the log.
 pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<AuditRecord>, AppError> {
     require(principal, Resource::AuditLog, Action::Read)?;
-    let page = page_by_columns(db, audit_log::Entity::find(), query).await?;
+    let page = page_by_columns(db, audit_log::Entity::find(), query, |_| None).await?;
     Ok(Page {
         items: page
             .items

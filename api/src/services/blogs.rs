@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -22,7 +21,7 @@ use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
+use crate::services::query::{find_one, in_subquery, linked_to, page_by_columns, reference_ids};
 use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, editors, link_map, taxonomy};
 
@@ -136,39 +135,19 @@ pub async fn list(
     principal: &Principal,
     query: &ListQuery,
 ) -> Result<(Page<BlogRecord>, BlogEmbeds), AppError> {
-    use blog::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "slug" => Some(C::Slug),
-        "title" => Some(C::Title),
-        "created_at" => Some(C::CreatedAt),
-        "updated_at" => Some(C::UpdatedAt),
-        _ => None,
-    };
-    let select = apply_filters(blog::Entity::find(), query, |f| match f.field {
+    let page = page_by_columns(db, blog::Entity::find(), query, |f| match f.field {
         "sector" => Some(in_subquery(
-            C::SectorId,
+            blog::Column::SectorId,
             f.op,
             reference_ids::<sector::Entity, _>(sector::Column::Id, sector::Column::Slug, &f.values, Condition::all()),
         )),
-        "blogger" => Some(in_subquery(
-            C::Id,
-            f.op,
-            Query::select()
-                .column(blog_blogger::Column::BlogId)
-                .from(blog_blogger::Entity)
-                .and_where(blog_blogger::Column::EditorId.in_subquery(reference_ids::<editor::Entity, _>(
-                    editor::Column::Id,
-                    editor::Column::Slug,
-                    &f.values,
-                    editor_visibility(principal),
-                )))
-                .take(),
-        )),
-        other => column(other).map(|c| column_condition(c, f)),
-    })?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
+        "blogger" => {
+            let (link, target) = (blog_blogger::Column::BlogId, blog_blogger::Column::EditorId);
+            Some(linked_to::<blog_blogger::Entity, editor::Entity>(blog::Column::Id, link, target, editor::Column::Id, editor::Column::Slug, f, editor_visibility(principal)))
+        }
+        _ => None,
+    })
+    .await?;
     let items = records(db, principal, page.items).await?;
     let embeds = embeds(db, principal, &items, &query.include).await?;
     Ok((Page { items, total: page.total }, embeds))

@@ -20,7 +20,7 @@ use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
 use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, find_one, in_subquery, reference_ids};
+use crate::services::query::{find_one, linked_to, page_by_columns};
 use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, link_map};
 
@@ -149,36 +149,14 @@ pub async fn list(
     principal: &Principal,
     query: &ListQuery,
 ) -> Result<(Page<EditorRecord>, EditorEmbeds), AppError> {
-    use editor::Column as C;
-    let column = |field: &str| match field {
-        "id" => Some(C::Id),
-        "slug" => Some(C::Slug),
-        "display_name" => Some(C::DisplayName),
-        "team_role" => Some(C::TeamRole),
-        "created_at" => Some(C::CreatedAt),
-        "updated_at" => Some(C::UpdatedAt),
-        _ => None,
-    };
     let select = editor::Entity::find().filter(editor_visibility(principal));
-    let select = apply_filters(select, query, |f| match f.field {
-        "sector" => Some(in_subquery(
-            C::Id,
-            f.op,
-            Query::select()
-                .column(editor_sector::Column::EditorId)
-                .from(editor_sector::Entity)
-                .and_where(editor_sector::Column::SectorId.in_subquery(reference_ids::<sector::Entity, _>(
-                    sector::Column::Id,
-                    sector::Column::Slug,
-                    &f.values,
-                    Condition::all(),
-                )))
-                .take(),
-        )),
-        other => column(other).map(|c| column_condition(c, f)),
-    })?;
-    let select = apply_sort(select, query, C::Id, column)?;
-    let page = fetch_page(db, select, query).await?;
+    let page = page_by_columns(db, select, query, |f| {
+        (f.field == "sector").then(|| {
+            let (link, target) = (editor_sector::Column::EditorId, editor_sector::Column::SectorId);
+            linked_to::<editor_sector::Entity, sector::Entity>(editor::Column::Id, link, target, sector::Column::Id, sector::Column::Slug, f, Condition::all())
+        })
+    })
+    .await?;
     let items = records(db, page.items).await?;
     let mut embeds = EditorEmbeds::default();
     if query.includes("sectors") {

@@ -180,9 +180,15 @@ where
     Ok(E::find().filter(id.eq(value)).one(db).await?)
 }
 
-/// One page of `select` for a list whose filter and sort fields are all columns of the same name
-/// (the resource's spec has already checked the names), ties broken by `id`.
-pub async fn page_by_columns<E, D>(db: &D, select: Select<E>, query: &ListQuery) -> Result<Page<E::Model>, AppError>
+/// One page of `select`: `relation` turns the filters on related records into conditions, every
+/// other filter and sort field is the column of the same name (the resource's spec has already
+/// checked the names), and ties are broken by `id`.
+pub async fn page_by_columns<E, D>(
+    db: &D,
+    select: Select<E>,
+    query: &ListQuery,
+    relation: impl Fn(&Filter) -> Option<Condition>,
+) -> Result<Page<E::Model>, AppError>
 where
     E: EntityTrait,
     E::Model: Sync,
@@ -191,7 +197,33 @@ where
 {
     let column = |field: &str| field.parse::<E::Column>().ok();
     let id = column("id").ok_or_else(|| AppError::Internal(anyhow::anyhow!("a listed table has no `id` column")))?;
-    let select = apply_filters(select, query, |f| column(f.field).map(|c| column_condition(c, f)))?;
+    let select = apply_filters(select, query, |f| relation(f).or_else(|| column(f.field).map(|c| column_condition(c, f))))?;
     let select = apply_sort(select, query, id, column)?;
     fetch_page(db, select, query).await
+}
+
+/// `owner IN (SELECT link_owner FROM link WHERE link_target IN …)`: the rows linked through the
+/// join table `L` to the records of `R` a filter names by id or slug (`extra` narrows those).
+pub fn linked_to<L, R>(
+    owner: impl ColumnTrait,
+    link_owner: L::Column,
+    link_target: L::Column,
+    target_id: R::Column,
+    target_slug: R::Column,
+    filter: &Filter,
+    extra: Condition,
+) -> Condition
+where
+    L: EntityTrait + Default,
+    R: EntityTrait + Default,
+{
+    in_subquery(
+        owner,
+        filter.op,
+        Query::select()
+            .column(link_owner)
+            .from(L::default())
+            .and_where(link_target.in_subquery(reference_ids::<R, _>(target_id, target_slug, &filter.values, extra)))
+            .take(),
+    )
 }

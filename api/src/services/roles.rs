@@ -202,7 +202,7 @@ async fn name_taken(db: &impl ConnectionTrait, name: &str, except: Option<Uuid>)
 /// Lists roles.
 pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery) -> Result<Page<RoleRecord>, AppError> {
     require(principal, Resource::Roles, Action::Read)?;
-    let page = page_by_columns(db, role::Entity::find(), query).await?;
+    let page = page_by_columns(db, role::Entity::find(), query, |_| None).await?;
     let mut items = Vec::with_capacity(page.items.len());
     // Roles are few (a handful per publication); their grants load per role.
     for m in page.items {

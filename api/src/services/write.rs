@@ -109,47 +109,50 @@ pub enum Written<I> {
 }
 
 impl<I: serde::de::DeserializeOwned> Written<I> {
-    /// The input this write carries. When it changes `stored` (the record as the API shows
-    /// it), the precondition, with the `version` a body names, must hold first (so a stale copy
-    /// is a 412 before anything else); then read-only fields a JSON body echoes must match
-    /// `stored`, and a creation (`stored` None) may not set relations through embeds. A patch
-    /// is merged into `stored`.
+    /// The input this write carries, checked in the order clients can act on: a body of the
+    /// wrong shape is a 422; a body naming another record is a 422; when the write changes
+    /// `stored` (the record as the API shows it), the precondition, with the `version` a body
+    /// names, must hold (412/428); then read-only fields the body echoes must match `stored`
+    /// (so a stale copy is a 412, not a 422), and a creation (`stored` None) may not set
+    /// relations through embeds. A patch is merged into `stored` first.
     pub fn read<R>(self, stored: Option<&R>, read_only: &[&[ReadOnly]], precondition: Precondition) -> Result<I, AppError>
     where
         R: serde::Serialize + Versioned,
     {
-        let check = |precondition: &Precondition, body: &Map<String, Value>| match stored {
-            Some(stored) => {
-                // A body naming another record is a mistake whatever its version.
-                if let Some(Value::String(id)) = body.get("id") {
-                    if uuid::Uuid::try_parse(id).ok() != Some(stored.id()) {
-                        return Err(AppError::invalid_field("id", "does not match the record in the path"));
-                    }
-                }
-                precondition.check(stored.version(), &crate::etag::of_record(stored))
-            }
-            None => Ok(()),
-        };
         let shown = stored.map(json_map).transpose()?;
-        let mut object = match self {
+        let (mut object, sent_id, precondition) = match self {
             Written::Input(input) => {
-                check(&precondition, &Map::new())?;
+                if let Some(stored) = stored {
+                    precondition.check(stored.version(), &crate::etag::of_record(stored))?;
+                }
                 return Ok(input);
             }
             Written::Json(mut object) => {
-                check(&precondition.take_version(&mut object)?, &object)?;
-                object
+                let precondition = precondition.take_version(&mut object)?;
+                let sent_id = object.get("id").cloned();
+                (object, sent_id, precondition)
             }
             Written::Patch(mut patch) => {
-                check(&precondition.take_version(&mut patch)?, &patch)?;
+                let precondition = precondition.take_version(&mut patch)?;
+                let sent_id = patch.get("id").cloned();
                 let mut object = merged(shown.clone().unwrap_or_default(), patch);
                 object.remove("version");
-                object
+                (object, sent_id, precondition)
             }
         };
-        for fields in read_only {
-            read_only::take(&mut object, fields).check(fields, shown.as_ref())?;
+        let echoed: Vec<_> = read_only.iter().map(|fields| read_only::take(&mut object, fields)).collect();
+        let input = decode_json(Value::Object(object))?;
+        if let Some(stored) = stored {
+            if let Some(Value::String(id)) = sent_id {
+                if uuid::Uuid::try_parse(&id).ok() != Some(stored.id()) {
+                    return Err(AppError::invalid_field("id", "does not match the record in the path"));
+                }
+            }
+            precondition.check(stored.version(), &crate::etag::of_record(stored))?;
         }
-        decode_json(Value::Object(object))
+        for (fields, echoed) in read_only.iter().zip(echoed) {
+            echoed.check(fields, shown.as_ref())?;
+        }
+        Ok(input)
     }
 }

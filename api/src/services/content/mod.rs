@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,7 +16,7 @@ use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
 use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
 use crate::services::blogs::BlogRecord;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, in_subquery, reference_ids};
+use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, in_subquery, linked_to, reference_ids};
 use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
 use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
 
@@ -32,7 +31,7 @@ mod write;
 pub use insert::{NewContent, insert};
 pub use nested::{Parent, pages_by_parent};
 pub use input::ContentInput;
-pub use workflow::{Transition, publish_scheduled, transition};
+pub use workflow::{Transition, due_for_publication, publish_scheduled, transition};
 pub use write::{create, purge, restore, restore_revision, trash, update};
 pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
@@ -167,29 +166,6 @@ fn filter_column(field: &str) -> Option<content_item::Column> {
     }
 }
 
-/// `content_items.id IN (SELECT content_id FROM link WHERE target IN refs)`.
-fn linked_to<L, R>(
-    link_owner: L::Column,
-    link_target: L::Column,
-    target_id: R::Column,
-    target_slug: R::Column,
-    filter: &crate::listing::Filter,
-    extra: Condition,
-) -> Condition
-where
-    L: EntityTrait + Default,
-    R: EntityTrait + Default,
-{
-    in_subquery(
-        content_item::Column::Id,
-        filter.op,
-        Query::select()
-            .column(link_owner)
-            .from(L::default())
-            .and_where(link_target.in_subquery(reference_ids::<R, _>(target_id, target_slug, &filter.values, extra)))
-            .take(),
-    )
-}
 
 /// The rows of one kind (or all kinds) the caller may read.
 fn visible(principal: &Principal, kind: Option<ContentKind>) -> Select<content_item::Entity> {
@@ -218,14 +194,17 @@ pub async fn list(
     let select = apply_filters(base, query, |f| match f.field {
         "status" => Some(status_condition(f)),
         "sector" => Some(linked_to::<content_sector::Entity, sector::Entity>(
+            content_item::Column::Id,
             content_sector::Column::ContentId, content_sector::Column::SectorId,
             sector::Column::Id, sector::Column::Slug, f, Condition::all(),
         )),
         "tag" => Some(linked_to::<content_tag::Entity, tag::Entity>(
+            content_item::Column::Id,
             content_tag::Column::ContentId, content_tag::Column::TagId,
             tag::Column::Id, tag::Column::Slug, f, Condition::all(),
         )),
         "author" => Some(linked_to::<content_author::Entity, editor::Entity>(
+            content_item::Column::Id,
             content_author::Column::ContentId, content_author::Column::EditorId,
             editor::Column::Id, editor::Column::Slug, f, editor_visibility(principal),
         )),

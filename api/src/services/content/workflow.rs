@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -120,6 +120,22 @@ pub async fn transition(
     let record = finish(&txn, principal, kind, id, transition.name(), Some(current.version)).await?;
     txn.commit().await?;
     Ok(record)
+}
+
+/// Scheduled items whose time has come, earliest first, with the version each is at.
+pub async fn due_for_publication(db: &DatabaseConnection, limit: u64) -> Result<Vec<(Uuid, i32)>, AppError> {
+    Ok(content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::Id)
+        .column(content_item::Column::Version)
+        .filter(content_item::Column::Status.eq(ContentStatus::Scheduled.as_str()))
+        .filter(content_item::Column::ScheduledAt.lte(now()))
+        .filter(content_item::Column::DeletedAt.is_null())
+        .order_by_asc(content_item::Column::ScheduledAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Publishes one scheduled item whose time has come, if no other node got there first.

@@ -124,7 +124,7 @@ async fn list<E, R>(db: &impl ConnectionTrait, query: &ListQuery) -> Result<Page
 where
     E: EntityTrait<Model: Sync + Into<R>, Column: std::str::FromStr>,
 {
-    let page = page_by_columns(db, E::find(), query).await?;
+    let page = page_by_columns(db, E::find(), query, |_| None).await?;
     Ok(Page { items: page.items.into_iter().map(Into::into).collect(), total: page.total })
 }
 
