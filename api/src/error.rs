@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Per-field validation messages, keyed by field name.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -76,7 +75,8 @@ pub enum AppError {
 }
 
 /// An RFC 9457 problem document as this API writes it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI naming the problem type (`about:blank` plus `code` identify it).
     #[serde(rename = "type")]
@@ -91,7 +91,7 @@ pub struct Problem {
     pub code: String,
     /// Per-field messages, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>)]
+    #[cfg_attr(feature = "adapters", schema(value_type = Option<std::collections::HashMap<String, Vec<String>>>))]
     pub errors: Option<FieldErrors>,
 }
 
@@ -153,36 +153,6 @@ impl AppError {
                 _ => None,
             },
         }
-    }
-}
-
-impl AppError {
-    /// The same error for GraphQL: a message and `extensions.code` (with per-field `errors` for
-    /// validation failures).
-    pub fn to_graphql(&self) -> async_graphql::Error {
-        let code = match self {
-            AppError::Unauthenticated | AppError::InvalidCredentials => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
-            AppError::NotFound { .. } | AppError::RouteNotFound { .. } => "NOT_FOUND",
-            AppError::BadRequest { .. } | AppError::Validation { .. } | AppError::PayloadTooLarge { .. } | AppError::UnsupportedMediaType { .. } | AppError::MethodNotAllowed => "BAD_USER_INPUT",
-            AppError::VersionConflict { .. } | AppError::Conflict { .. } | AppError::Duplicate { .. } | AppError::PreconditionRequired => "CONFLICT",
-            AppError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
-            AppError::Unavailable { .. } => "SERVICE_UNAVAILABLE",
-            AppError::Database(_) | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
-        };
-        if matches!(self, AppError::Database(_) | AppError::Internal(_)) {
-            tracing::error!(error = ?self, "GraphQL request failed");
-        }
-        let problem = self.problem();
-        let mut error = async_graphql::Error::new(problem.detail);
-        let mut extensions = async_graphql::ErrorExtensionValues::default();
-        extensions.set("code", code);
-        extensions.set("problem", problem.code);
-        if let Some(errors) = problem.errors {
-            extensions.set("errors", async_graphql::Value::from_json(serde_json::json!(errors)).unwrap_or_default());
-        }
-        error.extensions = Some(extensions);
-        error
     }
 }
 

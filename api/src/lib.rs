@@ -6,15 +6,19 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod etag;
+#[cfg(feature = "adapters")]
 pub mod graphql;
 pub mod jobs;
 pub mod listing;
 pub mod policy;
 pub mod rendering;
+#[cfg(feature = "adapters")]
 pub mod rest;
 pub mod services;
 pub mod settings;
+#[cfg(feature = "adapters")]
 pub mod startup;
 pub mod state;
 
+#[cfg(feature = "adapters")]
 pub use startup::{Application, build_app};

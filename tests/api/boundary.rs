@@ -45,6 +45,22 @@ fn adapters_and_layers_keep_to_their_arrows() {
         broken.extend(uses(dir, forbidden));
     }
     assert!(broken.is_empty(), "imports across the layers:\n{}", broken.join("\n"));
+    // Below the adapters, their wire formats appear only as derives behind the `adapters`
+    // feature (`cargo check -p api --lib --no-default-features` builds the rest without them).
+    let mut wire = Vec::new();
+    for dir in ["services", "policy", "auth", "domain.rs"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("api/src").join(dir);
+        let files = if root.is_dir() { sources(&root) } else { vec![root] };
+        for file in files {
+            for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+                let names_wire = ["async_graphql", "utoipa", "#[graphql(", "#[schema("].iter().any(|w| line.contains(w));
+                if names_wire && !line.contains(r#"cfg_attr(feature = "adapters""#) {
+                    wire.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(wire.is_empty(), "adapter wire formats below the adapters:\n{}", wire.join("\n"));
     // The scan sees the code it is meant to see.
     assert!(!uses("graphql", &["crate::services"]).is_empty() && !uses("rest", &["crate::services"]).is_empty());
 }

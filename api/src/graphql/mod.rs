@@ -1,6 +1,7 @@
 //! The GraphQL adapter (`/graphql`): schema, resolvers and loaders over the same services and
 //! policy as REST.
 
+pub mod errors;
 pub mod graphiql;
 pub mod limits;
 pub mod loaders;
@@ -14,6 +15,7 @@ use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries
 use async_graphql::{EmptySubscription, Schema};
 use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
 
+use crate::graphql::errors::ToGraphql;
 use crate::graphql::loaders::Loaders;
 use crate::graphql::mutation::{MutationRoot, SessionFamily};
 use crate::graphql::query::QueryRoot;

@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::graphql::errors::ToGraphql;
 use crate::domain::{ContentKind, IdOrSlug};
 use crate::graphql::types::{Blog, Editor, KeyQuestion, Sector, Tag};
 use crate::services::api_keys::{self, ApiKeyInput, ApiKeyRecord, CreatedApiKey};

@@ -5,6 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::graphql::errors::ToGraphql;
 use crate::domain::{ContentKind, ContentStatus, IdOrSlug};
 use crate::error::AppError;
 use crate::graphql::loaders::{ContentSelection, Loaders};

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::graphql::errors::ToGraphql;
 use crate::domain::{ContentKind, ContentStatus};
 use crate::error::AppError;
 use crate::graphql::loaders::{ChildrenKey, Loaders};

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::api_key;
@@ -17,8 +16,9 @@ use crate::services::audit::{self, AuditEntry};
 use crate::services::query::{find_one_by_id, page_by_columns};
 
 /// A key as listed: never the secret.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "ApiKey")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
+#[cfg_attr(feature = "adapters", graphql(name = "ApiKey"))]
 pub struct ApiKeyRecord {
     pub id: Uuid,
     pub name: String,
@@ -34,7 +34,8 @@ pub struct ApiKeyRecord {
 }
 
 /// A new key with its secret, returned once on creation.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
 pub struct CreatedApiKey {
     #[serde(flatten)]
     pub key: ApiKeyRecord,
@@ -43,7 +44,8 @@ pub struct CreatedApiKey {
 }
 
 /// A key as admins ask for it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyInput {
     pub name: String,

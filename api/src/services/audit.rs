@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::audit_log;
@@ -15,8 +14,9 @@ use crate::policy::{Action, Principal, Resource, require};
 use crate::services::query::page_by_columns;
 
 /// One recorded write.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "AuditEntry")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
+#[cfg_attr(feature = "adapters", graphql(name = "AuditEntry"))]
 pub struct AuditRecord {
     pub id: Uuid,
     /// The user who wrote, if a user did.
@@ -28,7 +28,7 @@ pub struct AuditRecord {
     pub action: String,
     pub version_before: Option<i32>,
     pub version_after: Option<i32>,
-    #[schema(value_type = Option<Object>)]
+    #[cfg_attr(feature = "adapters", schema(value_type = Option<Object>))]
     pub details: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{blog, blog_blogger, content_item, editor, sector};
@@ -26,7 +25,8 @@ use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, editors, link_map, taxonomy};
 
 /// A blog.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct BlogRecord {
     pub id: Uuid,
     pub slug: String,
@@ -170,20 +170,21 @@ pub async fn get(
 }
 
 /// A blog as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct BlogInput {
     #[serde(default)]
     pub slug: Option<String>,
     pub title: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub description: String,
     #[serde(default)]
     pub sector_id: Option<Uuid>,
     /// In display order.
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub blogger_ids: Vec<Uuid>,
 }
 

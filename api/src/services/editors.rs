@@ -7,7 +7,6 @@ use sea_orm::sea_query::Query;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{content_author, editor, editor_sector, sector};
@@ -25,15 +24,17 @@ use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, link_map};
 
 /// A link on an editor's profile.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema, async_graphql::InputObject)]
-#[graphql(name = "ProfileLinkInput")]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
+#[cfg_attr(feature = "adapters", graphql(name = "ProfileLinkInput"))]
 pub struct ProfileLink {
     pub label: String,
     pub url: String,
 }
 
 /// A public team profile.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct EditorRecord {
     pub id: Uuid,
     pub slug: String,
@@ -186,7 +187,8 @@ pub async fn get(
 }
 
 /// An editor profile as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct EditorInput {
     #[serde(default)]
@@ -194,20 +196,20 @@ pub struct EditorInput {
     pub display_name: String,
     /// Markdown.
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub bio: String,
     pub team_role: TeamRole,
     #[serde(default)]
     pub avatar_url: Option<String>,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub links: Vec<ProfileLink>,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub sector_ids: Vec<Uuid>,
     /// Hidden profiles are seen only by those who manage profiles.
     #[serde(default = "visible_by_default")]
-    #[graphql(default = true)]
+    #[cfg_attr(feature = "adapters", graphql(default = true))]
     pub visible: bool,
 }
 

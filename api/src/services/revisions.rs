@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{content_item, revision};
@@ -15,8 +14,9 @@ use crate::error::AppError;
 use crate::policy::{Action, ItemFacts, Principal, authorize, content_visibility};
 
 /// One saved version of an item.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "Revision")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
+#[cfg_attr(feature = "adapters", graphql(name = "Revision"))]
 pub struct RevisionRecord {
     pub id: Uuid,
     pub content_id: Uuid,
@@ -29,22 +29,24 @@ pub struct RevisionRecord {
     pub created_at: DateTime<Utc>,
     /// The whole item as it was (only on single revisions).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[cfg_attr(feature = "adapters", schema(value_type = Option<Object>))]
     pub snapshot: Option<Value>,
 }
 
 /// One changed field between two revisions.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "adapters", schema(value_type = Object))]
     pub before: Value,
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "adapters", schema(value_type = Object))]
     pub after: Value,
 }
 
 /// The differences between two revisions of one item.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct RevisionDiff {
     pub content_id: Uuid,
     pub from_revision: Uuid,

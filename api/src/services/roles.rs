@@ -6,7 +6,6 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{permission, role, user};
@@ -21,9 +20,10 @@ use crate::services::write::{Precondition, Written, versioned};
 use crate::services::query::{find_one_by_id, page_by_columns};
 
 /// One grant of a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, async_graphql::SimpleObject, async_graphql::InputObject)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
-#[graphql(name = "Permission", input_name = "PermissionInput")]
+#[cfg_attr(feature = "adapters", graphql(name = "Permission", input_name = "PermissionInput"))]
 pub struct Grant {
     pub resource: Resource,
     pub action: Action,
@@ -31,8 +31,9 @@ pub struct Grant {
 }
 
 /// A role with its grants.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "Role")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
+#[cfg_attr(feature = "adapters", graphql(name = "Role"))]
 pub struct RoleRecord {
     pub id: Uuid,
     pub name: String,
@@ -55,16 +56,17 @@ const READ_ONLY: &[ReadOnly] = &[
 ];
 
 /// A role as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct RoleInput {
     /// Lower-case letters, digits and underscores.
     pub name: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub description: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub permissions: Vec<Grant>,
 }
 

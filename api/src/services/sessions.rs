@@ -7,7 +7,6 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{api_key, refresh_session, user};
@@ -23,7 +22,8 @@ use crate::policy::Principal;
 use crate::services::users::{self, normalize_email};
 
 /// Email and password.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     pub email: String,
@@ -31,14 +31,16 @@ pub struct LoginInput {
 }
 
 /// A refresh token to exchange.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshInput {
     pub refresh_token: String,
 }
 
 /// The current and the new password.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
@@ -46,7 +48,8 @@ pub struct PasswordChange {
 }
 
 /// Tokens handed out on login and refresh.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
 pub struct TokenPair {
     /// JWT for `Authorization: Bearer …`.
     pub access_token: String,

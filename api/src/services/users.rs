@@ -6,7 +6,6 @@ use sea_orm::{
     IntoActiveModel, PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{editor, refresh_session, role, sector, user, user_sector};
@@ -24,8 +23,9 @@ use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_
 use crate::services::{link_map, roles};
 
 /// An account as admins see it; password hashes never leave the server.
-#[derive(Debug, Clone, Serialize, ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "User")]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::SimpleObject))]
+#[cfg_attr(feature = "adapters", graphql(name = "User"))]
 pub struct UserRecord {
     pub id: Uuid,
     pub email: String,
@@ -52,7 +52,8 @@ const READ_ONLY: &[ReadOnly] = &[
 ];
 
 /// An account as admins write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
     pub email: String,
@@ -62,10 +63,10 @@ pub struct UserInput {
     /// A role name.
     pub role: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub disabled: bool,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub sector_ids: Vec<Uuid>,
     #[serde(default)]
     pub editor_id: Option<Uuid>,

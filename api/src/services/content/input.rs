@@ -1,7 +1,6 @@
 //! Content as clients write it: the input and the fields they read but cannot write.
 
 use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::ContentStatus;
@@ -27,7 +26,8 @@ pub(super) const READ_ONLY: &[ReadOnly] = &[
 ];
 
 /// A content item as clients write it. Kind-specific fields are refused on other kinds.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct ContentInput {
     /// Generated from the title when absent.
@@ -45,15 +45,15 @@ pub struct ContentInput {
     #[serde(default)]
     pub status: Option<ContentStatus>,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub author_ids: Vec<Uuid>,
     #[serde(default)]
     pub byline: Option<String>,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub sector_ids: Vec<Uuid>,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub tag_ids: Vec<Uuid>,
     #[serde(default)]
     pub featured_image_url: Option<String>,

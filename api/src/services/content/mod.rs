@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{blog, content_author, content_body, content_item, content_sector, content_slug_redirect, content_tag, editor, key_question, sector, tag};
@@ -36,7 +35,8 @@ pub use write::{create, purge, restore, restore_revision, trash, update};
 pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
 /// A content item of any kind, as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct ContentRecord {
     pub id: Uuid,
     pub kind: ContentKind,
@@ -72,29 +72,30 @@ pub struct ContentRecord {
 }
 
 /// The fields particular to one kind of content.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum KindDetails {
     /// A feature essay.
     Essay {
-        #[schema(required = true)]
+        #[cfg_attr(feature = "adapters", schema(required = true))]
         question_id: Option<Uuid>,
         featured: bool,
     },
     /// A strategy analysis.
     StrategyAnalysis {
-        #[schema(required = true)]
+        #[cfg_attr(feature = "adapters", schema(required = true))]
         question_id: Option<Uuid>,
         key_takeaways: Vec<String>,
     },
     /// A blog post.
     BlogPost {
-        #[schema(required = true)]
+        #[cfg_attr(feature = "adapters", schema(required = true))]
         blog_id: Option<Uuid>,
     },
     /// An aggregated news link.
     NewsLink {
-        #[schema(required = true)]
+        #[cfg_attr(feature = "adapters", schema(required = true))]
         url: Option<String>,
         source_name: Option<String>,
         source_url: Option<String>,

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{key_question, sector, tag};
@@ -20,7 +19,8 @@ use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort
 use crate::services::query::{find_one, page_by_columns};
 
 /// A movement sector.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct SectorRecord {
     pub id: Uuid,
     pub slug: String,
@@ -35,7 +35,8 @@ pub struct SectorRecord {
 }
 
 /// A tag.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct TagRecord {
     pub id: Uuid,
     pub slug: String,
@@ -47,7 +48,8 @@ pub struct TagRecord {
 }
 
 /// One of the publication's key questions.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema))]
 pub struct QuestionRecord {
     pub id: Uuid,
     pub slug: String,

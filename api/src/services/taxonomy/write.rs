@@ -3,7 +3,6 @@
 use sea_orm::ActiveValue::Set;
 use sea_orm::DatabaseTransaction;
 use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use entity::{blog, content_item, content_sector, content_tag, editor_sector, key_question, sector, tag, user_sector};
@@ -17,22 +16,24 @@ use crate::services::write::versioned;
 use crate::services::validate::text;
 
 /// A sector as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct SectorInput {
     #[serde(default)]
     pub slug: Option<String>,
     pub name: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub description: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub position: i32,
 }
 
 /// A tag as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct TagInput {
     #[serde(default)]
@@ -41,17 +42,18 @@ pub struct TagInput {
 }
 
 /// A key question as clients write it.
-#[derive(Debug, Clone, Deserialize, ToSchema, async_graphql::InputObject)]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "adapters", derive(utoipa::ToSchema, async_graphql::InputObject))]
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
     #[serde(default)]
     pub slug: Option<String>,
     pub title: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub prompt: String,
     #[serde(default)]
-    #[graphql(default)]
+    #[cfg_attr(feature = "adapters", graphql(default))]
     pub position: i32,
 }
 
