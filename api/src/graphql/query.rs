@@ -101,12 +101,17 @@ fn decode_cursor(cursor: &str) -> Result<u64> {
     crate::listing::decode_cursor(cursor).ok_or_else(|| bad_input("the cursor is not one this API issued"))
 }
 
-/// Relay arguments as an offset window; `total` is asked for only when `last` needs it.
-async fn window<F, Fut>(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, total: F) -> Result<(u64, u64)>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<u64>>,
-{
+/// Relay arguments (`first`/`after`, `last`/`before`) as an offset window.
+pub(crate) enum RelayWindow {
+    /// `limit` items from `offset`.
+    Range { offset: u64, limit: u64 },
+    /// The last `count` items, not before `from`: the caller knows where the list ends.
+    Last { count: u64, from: u64 },
+}
+
+/// Reads Relay arguments: sizes within the page limit, cursors this API issued, not both
+/// `first` and `last`.
+pub(crate) fn relay_window(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<RelayWindow> {
     let size = |n: Option<i32>, name: &str| -> Result<Option<u64>> {
         match n {
             None => Ok(None),
@@ -115,31 +120,37 @@ where
             Some(n) => Ok(Some(n as u64)),
         }
     };
-    let first = size(first, "first")?;
-    let last = size(last, "last")?;
-    let start = match after {
-        Some(cursor) => decode_cursor(&cursor)? + 1,
-        None => 0,
-    };
-    let end = match before {
-        Some(cursor) => Some(decode_cursor(&cursor)?),
-        None => None,
-    };
-    match (first, last) {
+    let start = after.as_deref().map(decode_cursor).transpose()?.map_or(0, |a| a + 1);
+    let end = before.as_deref().map(decode_cursor).transpose()?;
+    match (size(first, "first")?, size(last, "last")?) {
         (Some(_), Some(_)) => Err(bad_input("use `first` or `last`, not both")),
-        (Some(first), None) => {
-            let limit = end.map_or(first, |end| first.min(end.saturating_sub(start)));
-            Ok((start, limit))
+        (None, Some(count)) => Ok(match end {
+            Some(end) => {
+                let offset = end.saturating_sub(count).max(start);
+                RelayWindow::Range { offset, limit: end.saturating_sub(offset) }
+            }
+            None => RelayWindow::Last { count, from: start },
+        }),
+        (first, None) => {
+            let first = first.unwrap_or(DEFAULT_FIRST);
+            Ok(RelayWindow::Range { offset: start, limit: end.map_or(first, |end| first.min(end.saturating_sub(start))) })
         }
-        (None, Some(last)) => {
-            let end = match end {
-                Some(end) => end,
-                None => total().await?,
-            };
-            let offset = end.saturating_sub(last).max(start);
+    }
+}
+
+/// Relay arguments as an offset and a limit; `total` is asked for only when `last` needs it.
+async fn window<F, Fut>(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, total: F) -> Result<(u64, u64)>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<u64>>,
+{
+    match relay_window(first, after, last, before)? {
+        RelayWindow::Range { offset, limit } => Ok((offset, limit)),
+        RelayWindow::Last { count, from } => {
+            let end = total().await?;
+            let offset = end.saturating_sub(count).max(from);
             Ok((offset, end.saturating_sub(offset)))
         }
-        (None, None) => Ok((start, end.map_or(DEFAULT_FIRST, |end| DEFAULT_FIRST.min(end.saturating_sub(start))))),
     }
 }
 

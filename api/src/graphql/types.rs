@@ -8,9 +8,8 @@ use uuid::Uuid;
 
 use crate::graphql::errors::ToGraphql;
 use crate::domain::{ContentKind, ContentStatus};
-use crate::error::AppError;
 use crate::graphql::loaders::{ChildrenKey, Loaders};
-use crate::graphql::query::{BlogPostConnection, ContentConnection, EssayConnection};
+use crate::graphql::query::{BlogPostConnection, ContentConnection, EssayConnection, RelayWindow, relay_window};
 use crate::services::content::Parent;
 use crate::services::revisions::RevisionRecord;
 use crate::services::blogs::BlogRecord;
@@ -186,38 +185,6 @@ impl From<ContentRecord> for Content {
     }
 }
 
-/// The window of a nested connection: an offset and limit, or the last `n` items.
-fn nested_window(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<(u64, u64, bool)> {
-    let bad = |message: String| AppError::bad_request("invalid_argument", message).to_graphql();
-    let size = |n: Option<i32>, name: &str| -> Result<Option<u64>> {
-        match n {
-            None => Ok(None),
-            Some(n) if n < 0 => Err(bad(format!("`{name}` must not be negative"))),
-            Some(n) if n as u64 > crate::listing::MAX_LIMIT => Err(bad(format!("`{name}` is {n}; the maximum page size is {}", crate::listing::MAX_LIMIT))),
-            Some(n) => Ok(Some(n as u64)),
-        }
-    };
-    let cursor = |c: String| -> Result<u64> {
-        crate::listing::decode_cursor(&c).ok_or_else(|| bad("the cursor is not one this API issued".into()))
-    };
-    let start = after.map(cursor).transpose()?.map_or(0, |a| a + 1);
-    let end = before.map(cursor).transpose()?;
-    match (size(first, "first")?, size(last, "last")?) {
-        (Some(_), Some(_)) => Err(bad("use `first` or `last`, not both".into())),
-        (None, Some(last)) => match end {
-            Some(end) => {
-                let offset = end.saturating_sub(last).max(start);
-                Ok((offset, end.saturating_sub(offset), false))
-            }
-            None => Ok((0, last, true)),
-        },
-        (first, None) => {
-            let first = first.unwrap_or(20);
-            Ok((start, end.map_or(first, |end| first.min(end.saturating_sub(start))), false))
-        }
-    }
-}
-
 /// The page of content under one parent, through the batched loader, and the offset of its first item.
 #[allow(clippy::too_many_arguments)]
 async fn children(
@@ -230,7 +197,11 @@ async fn children(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<(crate::listing::Page<ContentRecord>, u64)> {
-    let (offset, limit, from_end) = nested_window(first, after, last, before)?;
+    // The last items of a nested list are counted from its end by the loader.
+    let (offset, limit, from_end) = match relay_window(first, after, last, before)? {
+        RelayWindow::Range { offset, limit } => (offset, limit, false),
+        RelayWindow::Last { count, .. } => (0, count, true),
+    };
     let key = ChildrenKey { parent, id, kind, offset, limit, from_end };
     let page = loaders(ctx)?.children.load_one(key).await.map_err(|e| e.to_graphql())?;
     let page = page.unwrap_or(crate::listing::Page { items: Vec::new(), total: 0 });
