@@ -39,6 +39,10 @@ pub enum AppError {
     /// A state change that the current state does not allow, or a uniqueness clash.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// What the request names is gone for good and the client must start over (a sync token
+    /// that is too old, tampered with or from another scope).
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     /// Too many attempts; retry after the given seconds.
     #[error("too many attempts; retry in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
@@ -118,7 +122,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::VersionConflict { .. } => "version_conflict",
             AppError::PreconditionRequired => "precondition_required",
-            AppError::Conflict { code, .. } => code,
+            AppError::Conflict { code, .. } | AppError::Gone { code, .. } => code,
             AppError::Duplicate { .. } => "conflict",
             AppError::Unavailable { .. } => "service_unavailable",
             AppError::TooManyRequests { .. } => "too_many_requests",
@@ -240,6 +244,7 @@ impl ResponseError for AppError {
             AppError::VersionConflict { .. } => StatusCode::PRECONDITION_FAILED,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             AppError::Conflict { .. } | AppError::Duplicate { .. } => StatusCode::CONFLICT,
+            AppError::Gone { .. } => StatusCode::GONE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotFound { .. } | AppError::RouteNotFound { .. } => StatusCode::NOT_FOUND,

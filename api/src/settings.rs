@@ -29,6 +29,12 @@ const KEYS: &[&str] = &[
     "require_preconditions",
     "scheduler_interval_seconds",
     "graphql_introspection",
+    "outbound_allow_private",
+    "webhook_interval_seconds",
+    "webhook_retry_schedule",
+    "webhook_failure_limit",
+    "webhook_secret_grace_hours",
+    "change_log_retention_days",
 ];
 
 /// The server's configuration, validated once at start.
@@ -75,6 +81,21 @@ pub struct Settings {
     pub scheduler_interval_seconds: u32,
     /// Whether GraphQL answers introspection queries (GraphiQL and code generators need them).
     pub graphql_introspection: bool,
+    /// Whether outbound requests (webhooks, news sources) may reach loopback and private
+    /// addresses; for tests and local development only.
+    pub outbound_allow_private: bool,
+    /// How often this node looks for webhook deliveries to send, in seconds; 0 turns delivery
+    /// off on this node.
+    pub webhook_interval_seconds: u32,
+    /// Seconds to wait before each retry of a failed delivery, comma-separated; the delivery
+    /// fails for good after the last one.
+    pub webhook_retry_schedule: String,
+    /// Consecutive events that failed every attempt after which an endpoint is disabled.
+    pub webhook_failure_limit: u32,
+    /// Hours a rotated-out webhook secret still signs deliveries, beside the new one.
+    pub webhook_secret_grace_hours: u32,
+    /// Days the change log keeps changes; a sync token older than that must start over.
+    pub change_log_retention_days: u32,
 }
 
 impl Default for Settings {
@@ -100,6 +121,13 @@ impl Default for Settings {
             require_preconditions: true,
             scheduler_interval_seconds: 5,
             graphql_introspection: true,
+            outbound_allow_private: false,
+            webhook_interval_seconds: 1,
+            // Immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 28 hours.
+            webhook_retry_schedule: "5,300,1800,7200,18000,36000,36000".into(),
+            webhook_failure_limit: 5,
+            webhook_secret_grace_hours: 24,
+            change_log_retention_days: 90,
         }
     }
 }
@@ -177,6 +205,13 @@ impl Settings {
         if let Some(problem) = (!self.admin_password.is_empty()).then(|| crate::auth::password::weakness(&self.admin_password)).flatten() {
             return Err(SettingsError::Invalid { key: "admin_password", message: problem });
         }
+        self.retry_schedule()?;
+        if self.webhook_failure_limit == 0 {
+            return Err(SettingsError::Invalid { key: "webhook_failure_limit", message: "must be at least 1".into() });
+        }
+        if !(1..=3650).contains(&self.change_log_retention_days) {
+            return Err(SettingsError::Invalid { key: "change_log_retention_days", message: "must be between 1 and 3650".into() });
+        }
         if self.max_body_bytes < 1024 {
             return Err(SettingsError::Invalid {
                 key: "max_body_bytes",
@@ -184,6 +219,25 @@ impl Settings {
             });
         }
         Ok(())
+    }
+
+    /// The delays before each retry of a webhook delivery.
+    pub fn retry_schedule(&self) -> Result<Vec<std::time::Duration>, SettingsError> {
+        let invalid = || SettingsError::Invalid {
+            key: "webhook_retry_schedule",
+            message: "must be a comma-separated list of at most 20 delays in seconds, each at most 604800, like 5,300,1800".into(),
+        };
+        let delays: Vec<std::time::Duration> = self
+            .webhook_retry_schedule
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<u64>().ok().filter(|n| *n <= 604_800).map(std::time::Duration::from_secs).ok_or_else(invalid))
+            .collect::<Result<_, _>>()?;
+        if delays.len() > 20 {
+            return Err(invalid());
+        }
+        Ok(delays)
     }
 
     /// The listen address, parsed.

@@ -152,6 +152,15 @@ impl Application {
         if settings.scheduler_interval_seconds > 0 {
             crate::jobs::scheduler::spawn(db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
         }
+        if settings.webhook_interval_seconds > 0 {
+            let deliverer = crate::jobs::webhooks::Deliverer {
+                db: db.clone(),
+                outbound: crate::outbound::Outbound::new(settings.outbound_allow_private, crate::jobs::webhooks::DELIVERY_LIMITS)?,
+                policy: crate::services::webhooks::delivery::RetryPolicy { schedule: settings.retry_schedule()?, failure_limit: settings.webhook_failure_limit },
+            };
+            crate::jobs::webhooks::spawn(deliverer, std::time::Duration::from_secs(u64::from(settings.webhook_interval_seconds)));
+        }
+        crate::jobs::retention::spawn(db.clone(), settings.change_log_retention_days);
         // Built once; the GraphQL adapter holds them, the shared state knows nothing of GraphQL.
         let schemas = crate::graphql::build_schemas(settings.graphql_introspection);
         let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now() };

@@ -8,6 +8,7 @@ mod m20261125_000002_create_accounts;
 mod m20261125_000003_create_content;
 mod m20261125_000004_create_operations;
 mod m20261202_000005_versions_and_text;
+mod m20261202_000006_change_log_and_webhooks;
 
 /// The ordered list of migrations the `ou` binary applies.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_content::Migration),
             Box::new(m20261125_000004_create_operations::Migration),
             Box::new(m20261202_000005_versions_and_text::Migration),
+            Box::new(m20261202_000006_change_log_and_webhooks::Migration),
         ]
     }
 }

@@ -31,6 +31,52 @@ pub struct TokenKeys {
     audience: String,
     /// Lifetime of access tokens.
     pub access_ttl: Duration,
+    /// Seals the opaque tokens the server hands out and takes back (sync positions).
+    pub sealer: Sealer,
+}
+
+/// Signs opaque tokens with a key of their own, derived from the signing secret, so they can
+/// never pass for access tokens (or the other way round).
+#[derive(Clone)]
+pub struct Sealer {
+    key: std::sync::Arc<[u8; 32]>,
+}
+
+impl Sealer {
+    /// A sealer whose key is derived from `secret`.
+    pub fn new(secret: &[u8]) -> Sealer {
+        use sha2::{Digest, Sha256};
+        let key: [u8; 32] = Sha256::new().chain_update(b"organizing-upgrade opaque tokens\0").chain_update(secret).finalize().into();
+        Sealer { key: std::sync::Arc::new(key) }
+    }
+
+    fn mac(&self) -> anyhow::Result<hmac::Hmac<sha2::Sha256>> {
+        use hmac::Mac;
+        <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.key.as_slice()).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// `payload` and its signature, URL-safe.
+    pub fn seal(&self, payload: &[u8]) -> anyhow::Result<String> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::Mac;
+        let body = URL_SAFE_NO_PAD.encode(payload);
+        let mut mac = self.mac()?;
+        mac.update(body.as_bytes());
+        Ok(format!("{body}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())))
+    }
+
+    /// The payload of a token this server sealed, or `None` for anything else.
+    pub fn open(&self, token: &str) -> Option<Vec<u8>> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::Mac;
+        let (body, signature) = token.split_once('.')?;
+        let mut mac = self.mac().ok()?;
+        mac.update(body.as_bytes());
+        mac.verify_slice(&URL_SAFE_NO_PAD.decode(signature).ok()?).ok()?;
+        URL_SAFE_NO_PAD.decode(body).ok()
+    }
 }
 
 impl TokenKeys {
@@ -49,6 +95,7 @@ impl TokenKeys {
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
             access_ttl,
+            sealer: Sealer::new(secret),
         }
     }
 
@@ -97,5 +144,17 @@ mod tests {
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[0] = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, r#"{"alg":"none","typ":"JWT"}"#);
         assert!(keys().verify(&format!("{}.{}.", parts[0], parts[1])).is_none(), "alg none");
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_untouched_and_with_the_same_secret() {
+        let sealed = keys().sealer.seal(b"position 7").unwrap();
+        assert_eq!(keys().sealer.open(&sealed).as_deref(), Some(&b"position 7"[..]));
+        let other = TokenKeys::new(b"another secret of enough length!", "ou", "ou-api", Duration::minutes(15));
+        assert!(other.sealer.open(&sealed).is_none());
+        let (body, mac) = sealed.split_once('.').unwrap();
+        let tampered = format!("{}A.{mac}", &body[..body.len() - 1]);
+        assert!(keys().sealer.open(&tampered).is_none());
+        assert!(keys().sealer.open("garbage").is_none());
     }
 }

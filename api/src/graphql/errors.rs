@@ -19,6 +19,7 @@ impl ToGraphql for AppError {
             AppError::BadRequest { .. } | AppError::Validation { .. } | AppError::PayloadTooLarge { .. } | AppError::UnsupportedMediaType { .. } | AppError::MethodNotAllowed => "BAD_USER_INPUT",
             AppError::VersionConflict { .. } | AppError::Conflict { .. } | AppError::Duplicate { .. } | AppError::PreconditionRequired => "CONFLICT",
             AppError::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            AppError::Gone { .. } => "GONE",
             AppError::Unavailable { .. } => "SERVICE_UNAVAILABLE",
             AppError::Database(_) | AppError::Internal(_) => "INTERNAL_SERVER_ERROR",
         };

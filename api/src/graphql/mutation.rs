@@ -16,6 +16,7 @@ use crate::services::taxonomy::{QuestionInput, Questions, SectorInput, Sectors, 
 use crate::services::write;
 use crate::services::roles::{self, RoleInput, RoleRecord};
 use crate::services::users::{self, UserInput, UserRecord};
+use crate::services::webhooks::{self, DeliveryRecord, Replayed, WebhookInput, WebhookRecord, WebhookWithSecret};
 use crate::error::AppError;
 use crate::graphql::types::{Content, parse_global_id};
 use crate::policy::Principal;
@@ -183,6 +184,46 @@ impl MutationRoot {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKeyRecord> {
         let (state, who) = context(ctx)?;
         api_keys::revoke(&state.db, who, uuid_of(&id, "API key")?).await.map_err(|e| e.to_graphql())
+    }
+
+    /// Creates a webhook endpoint; the answer holds its `whsec_` secret, shown this once (admins).
+    async fn create_webhook(&self, ctx: &Context<'_>, input: WebhookInput) -> Result<WebhookWithSecret> {
+        let (state, who) = context(ctx)?;
+        webhooks::create(&state.db, who, write::Written::Input(input), state.settings.outbound_allow_private).await.map_err(|e| e.to_graphql())
+    }
+    /// Replaces an endpoint's settings; `active: true` enables a disabled endpoint (admins).
+    async fn update_webhook(&self, ctx: &Context<'_>, id: ID, input: WebhookInput, expected_version: Option<i32>) -> Result<WebhookRecord> {
+        let (state, who) = context(ctx)?;
+        let precondition = Precondition { version: expected_version, ..Precondition::default() };
+        let allow_private = state.settings.outbound_allow_private;
+        webhooks::update(&state.db, who, uuid_of(&id, "webhook")?, write::Written::Input(input), precondition, allow_private).await.map_err(|e| e.to_graphql())
+    }
+    /// Deletes an endpoint and its delivery log (admins).
+    async fn delete_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookRecord> {
+        let (state, who) = context(ctx)?;
+        webhooks::delete(&state.db, who, uuid_of(&id, "webhook")?).await.map_err(|e| e.to_graphql())
+    }
+    /// Gives an endpoint a new secret, shown this once; the old one signs beside it for a grace period (admins).
+    async fn rotate_webhook_secret(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookWithSecret> {
+        let (state, who) = context(ctx)?;
+        let grace = chrono::Duration::hours(i64::from(state.settings.webhook_secret_grace_hours));
+        webhooks::rotate_secret(&state.db, who, uuid_of(&id, "webhook")?, grace).await.map_err(|e| e.to_graphql())
+    }
+    /// Queues a `ping` event for an endpoint (admins).
+    async fn ping_webhook(&self, ctx: &Context<'_>, id: ID) -> Result<DeliveryRecord> {
+        let (state, who) = context(ctx)?;
+        webhooks::ping(&state.db, who, uuid_of(&id, "webhook")?).await.map_err(|e| e.to_graphql())
+    }
+    /// Sends one delivery again, now (admins).
+    async fn redeliver_webhook_delivery(&self, ctx: &Context<'_>, webhook_id: ID, delivery_id: ID) -> Result<DeliveryRecord> {
+        let (state, who) = context(ctx)?;
+        let (webhook_id, delivery_id) = (uuid_of(&webhook_id, "webhook")?, uuid_of(&delivery_id, "webhook delivery")?);
+        webhooks::redeliver(&state.db, who, webhook_id, delivery_id).await.map_err(|e| e.to_graphql())
+    }
+    /// Sends an endpoint every subscribed event since `since` again (admins).
+    async fn replay_webhook(&self, ctx: &Context<'_>, id: ID, since: DateTime<Utc>) -> Result<Replayed> {
+        let (state, who) = context(ctx)?;
+        webhooks::replay(&state.db, who, uuid_of(&id, "webhook")?, since).await.map_err(|e| e.to_graphql())
     }
 
     /// Creates a draft of `kind`.

@@ -18,6 +18,7 @@ use crate::services::api_keys::{self, ApiKeyRecord};
 use crate::services::audit::{self, AuditRecord};
 use crate::services::roles::{self, RoleRecord};
 use crate::services::users::{self, UserRecord};
+use crate::services::webhooks::{self, AttemptRecord, DeliveryRecord, WebhookRecord};
 use crate::services::{blogs, editors, taxonomy};
 use crate::state::AppState;
 
@@ -92,6 +93,8 @@ connection!(UserConnection, UserEdge, UserRecord, "user accounts");
 connection!(RoleConnection, RoleEdge, RoleRecord, "roles");
 connection!(ApiKeyConnection, ApiKeyEdge, ApiKeyRecord, "API keys");
 connection!(AuditEntryConnection, AuditEntryEdge, AuditRecord, "audit entries");
+connection!(WebhookConnection, WebhookEdge, WebhookRecord, "webhook endpoints");
+connection!(WebhookDeliveryConnection, WebhookDeliveryEdge, DeliveryRecord, "webhook deliveries");
 
 fn bad_input(message: impl Into<String>) -> async_graphql::Error {
     AppError::bad_request("invalid_argument", message).to_graphql()
@@ -623,6 +626,37 @@ impl QueryRoot {
         let (db, who) = (&state(ctx)?.db, principal(ctx)?);
         let (page, offset) = simple_page(Paging { first, after, last, before }, &api_keys::API_KEY_SPEC, |q| async move { api_keys::list(db, who, &q).await }).await?;
         Ok(ApiKeyConnection::from_page(page, offset))
+    }
+
+    /// Webhook endpoints, never their secrets (admins).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn webhooks(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<WebhookConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &webhooks::WEBHOOK_SPEC, |q| async move { webhooks::list(db, who, &q).await }).await?;
+        Ok(WebhookConnection::from_page(page, offset))
+    }
+
+    /// One webhook endpoint, or null (admins).
+    async fn webhook(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<WebhookRecord>> {
+        match webhooks::get(&state(ctx)?.db, principal(ctx)?, id).await {
+            Ok(found) => Ok(Some(found)),
+            Err(AppError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.to_graphql()),
+        }
+    }
+
+    /// An endpoint's deliveries, newest first (admins).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn webhook_deliveries(&self, ctx: &Context<'_>, webhook_id: Uuid, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<WebhookDeliveryConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &webhooks::DELIVERY_SPEC, |q| async move { webhooks::deliveries(db, who, webhook_id, &q).await }).await?;
+        Ok(WebhookDeliveryConnection::from_page(page, offset))
+    }
+
+    /// Every attempt of one delivery, oldest first (admins).
+    async fn webhook_attempts(&self, ctx: &Context<'_>, webhook_id: Uuid, delivery_id: Uuid) -> Result<Vec<AttemptRecord>> {
+        let detail = webhooks::delivery(&state(ctx)?.db, principal(ctx)?, webhook_id, delivery_id).await.map_err(|e| e.to_graphql())?;
+        Ok(detail.attempt_log)
     }
 
     /// The audit log, newest first (admins).

@@ -140,6 +140,11 @@ fn public_content(now: DateTime<Utc>) -> Condition {
         .add(content_item::Column::PublishedAt.lte(now))
 }
 
+/// [`public_content`] for one loaded row: the same rule, read in Rust.
+pub fn is_public_content(item: &content_item::Model, now: DateTime<Utc>) -> bool {
+    item.status == ContentStatus::Published.as_str() && item.deleted_at.is_none() && item.published_at.is_some_and(|at| at <= now)
+}
+
 /// Items in the user's sectors, or in no sector at all.
 fn in_user_sectors(user: &UserPrincipal) -> Condition {
     if user.sector_ids.is_empty() {

@@ -2,14 +2,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use uuid::Uuid;
 
 use crate::error::{AppError, Problem};
 use crate::policy::{Action, Resource, require};
 use crate::rest::body;
 use crate::auth::principal::Caller;
 use crate::rest::list_query::{ListParams, parse_list};
-use crate::rest::response::{self, range_header, sparse, to_value, written};
+use crate::rest::body::uuid_in_path as id;
+use crate::rest::response::{self, list_response, range_header, to_value, written};
 use crate::services::api_keys::{self, API_KEY_SPEC, ApiKeyInput, ApiKeyRecord, CreatedApiKey};
 use crate::services::audit::{self, AUDIT_SPEC, AuditRecord};
 use crate::services::roles::{self, ROLE_SPEC, RoleInput, RoleRecord};
@@ -17,21 +17,6 @@ use crate::services::users::{self, USER_SPEC, UserInput, UserRecord};
 use crate::services::write::Written;
 use crate::state::AppState;
 
-fn id(raw: &str, resource: &'static str) -> Result<Uuid, AppError> {
-    Uuid::try_parse(raw).map_err(|_| AppError::NotFound { resource })
-}
-
-fn list_response<T: serde::Serialize>(
-    req: &HttpRequest,
-    state: &AppState,
-    caller: &Caller,
-    parsed: &crate::rest::list_query::ParsedList,
-    name: &str,
-    page: crate::listing::Page<T>,
-) -> Result<HttpResponse, AppError> {
-    let items = page.items.iter().map(|i| Ok(sparse(to_value(i)?, parsed.query.fields.as_deref()))).collect::<Result<Vec<_>, AppError>>()?;
-    response::list(req, state, &caller.principal, name, parsed, page.total, items)
-}
 
 /// Lists user accounts (admins).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(ListParams), security(("bearer" = [])),

@@ -39,3 +39,8 @@ pub fn precondition(req: &HttpRequest, required: bool) -> crate::services::write
     let if_match = req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     crate::services::write::Precondition { if_match, version: None, required }
 }
+
+/// A UUID from the path; anything else names nothing (404).
+pub fn uuid_in_path(raw: &str, resource: &'static str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::try_parse(raw).map_err(|_| AppError::NotFound { resource })
+}

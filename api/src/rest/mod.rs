@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod response;
 pub mod revisions;
 pub mod system;
+pub mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -55,6 +56,9 @@ use crate::error::{AppError, problem_response};
         admin::list_api_keys, admin::get_api_key, admin::create_api_key, admin::revoke_api_key,
         admin::list_audit_log,
         revisions::get_revision, revisions::diff_revision,
+        webhooks::list_webhooks, webhooks::get_webhook, webhooks::create_webhook, webhooks::replace_webhook, webhooks::patch_webhook, webhooks::delete_webhook,
+        webhooks::rotate_webhook_secret, webhooks::ping_webhook, webhooks::replay_webhook, webhooks::list_deliveries, webhooks::get_delivery, webhooks::redeliver,
+        webhooks::sync,
     ),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem, crate::domain::ContentKind)),
@@ -70,6 +74,8 @@ use crate::error::{AppError, problem_response};
         (name = "auth", description = "Sign in, tokens, the caller's account"),
         (name = "users"), (name = "roles"), (name = "api-keys"), (name = "audit-log"),
         (name = "revisions", description = "Saved versions of content items"),
+        (name = "webhooks", description = "Signed event deliveries to other systems (admins)"),
+        (name = "sync", description = "Initial download and deltas for mobile apps"),
     )
 )]
 pub struct ApiDoc;
@@ -155,7 +161,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(revisions::configure)
             .configure(content::configure)
-            .configure(catalog::configure),
+            .configure(catalog::configure)
+            .configure(webhooks::configure),
     );
 }
 

@@ -54,6 +54,19 @@ pub fn json(
     Ok(response.content_type("application/json").body(bytes))
 }
 
+/// Answers a list of records, each cut to the `fields=` asked for.
+pub fn list_response<T: serde::Serialize>(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &crate::auth::principal::Caller,
+    parsed: &ParsedList,
+    name: &str,
+    page: crate::listing::Page<T>,
+) -> Result<HttpResponse, AppError> {
+    let items = page.items.iter().map(|i| Ok(sparse(to_value(i)?, parsed.query.fields.as_deref()))).collect::<Result<Vec<_>, AppError>>()?;
+    list(req, state, &caller.principal, name, parsed, page.total, items)
+}
+
 /// Answers a list: bare JSON array with `X-Total-Count`, `Content-Range` and `Link`.
 pub fn list(
     req: &HttpRequest,

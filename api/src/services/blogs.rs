@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort
 use crate::error::FieldErrors;
 use crate::policy::{Principal, Resource, editor_visibility};
 use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
+use crate::services::changes::RecordKind;
 use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
@@ -203,7 +204,12 @@ impl CatalogEntry for Blogs {
         ReadOnly::Embed { name: "sector", ids: "sector_id", many: false },
         ReadOnly::Embed { name: "bloggers", ids: "blogger_ids", many: true },
     ];
+    const KIND: RecordKind = RecordKind::Blog;
     catalog_columns!(blog);
+
+    async fn records(db: &DatabaseConnection, principal: &Principal, models: Vec<blog::Model>) -> Result<Vec<BlogRecord>, AppError> {
+        records(db, principal, models).await
+    }
 
     async fn get(txn: &DatabaseTransaction, principal: &Principal, key: &IdOrSlug) -> Result<BlogRecord, AppError> {
         Ok(get(txn, principal, key, &[]).await?.0)

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QuerySelect,
 };
 use serde::Serialize;
@@ -20,6 +20,7 @@ use crate::domain::IdOrSlug;
 use crate::error::{AppError, FieldErrors};
 use crate::policy::{Action, Principal, Resource, require};
 use crate::services::audit::{self, AuditEntry};
+use crate::services::changes::{self, Change, ChangeAction, RecordKind};
 use crate::services::read_only::ReadOnly;
 use crate::services::slug;
 use crate::services::validate::finish;
@@ -53,6 +54,8 @@ pub trait CatalogEntry {
     type Record: Serialize + Versioned + Send + Sync;
 
     const RESOURCE: Resource;
+    /// The entry's kind in the change log, webhooks and sync.
+    const KIND: RecordKind;
     /// The entry's name in messages ("tag").
     const NAME: &'static str;
     /// Relations the record embeds, which clients write through ids.
@@ -79,6 +82,20 @@ pub trait CatalogEntry {
     fn links(_txn: &DatabaseTransaction, _id: Uuid, _input: &Self::Input, _at: DateTime<Utc>) -> impl Future<Output = Result<(), AppError>> + Send {
         async { Ok(()) }
     }
+    /// Whether everyone may read the entry (editor profiles can be hidden).
+    fn is_public(_record: &Self::Record) -> bool {
+        true
+    }
+    /// Which rows `principal` may read.
+    fn readable(_principal: &Principal) -> Condition {
+        Condition::all()
+    }
+    /// Records for rows, in the same order, as `principal` reads them.
+    fn records(
+        db: &DatabaseConnection,
+        principal: &Principal,
+        models: Vec<<Self::Entity as EntityTrait>::Model>,
+    ) -> impl Future<Output = Result<Vec<Self::Record>, AppError>> + Send;
     /// Why the entry cannot be deleted now, if something still depends on it.
     fn in_use(txn: &DatabaseTransaction, id: Uuid) -> impl Future<Output = Result<Option<&'static str>, AppError>> + Send;
 }
@@ -158,9 +175,24 @@ pub async fn save_in<E: CatalogEntry>(
         }
     };
     E::links(txn, id, &input, at).await?;
-    let action = if stored.is_some() { "update" } else { "create" };
-    audit::record(txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(id), action, version_before: before, version_after: Some(after), details: None }).await?;
-    E::get(txn, principal, &IdOrSlug::Id(id)).await
+    let action = if stored.is_some() { ChangeAction::Updated } else { ChangeAction::Created };
+    audit::record(txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(id), action: action.audit(), version_before: before, version_after: Some(after), details: None }).await?;
+    let record = E::get(txn, principal, &IdOrSlug::Id(id)).await?;
+    changes::append(txn, change::<E>(&record, action, stored.as_ref().is_some_and(E::is_public), E::is_public(&record))?).await?;
+    Ok(record)
+}
+
+/// The change a write of `record` appends.
+fn change<E: CatalogEntry>(record: &E::Record, action: ChangeAction, public_before: bool, public_after: bool) -> Result<Change, AppError> {
+    Ok(Change {
+        kind: E::KIND,
+        item_id: record.id(),
+        action,
+        version: Some(record.version()),
+        public_before,
+        public_after,
+        summary: changes::summary(E::KIND, &json_map(record)?),
+    })
 }
 
 /// Deletes an entry, refusing with 409 while something depends on it.
@@ -173,9 +205,29 @@ pub async fn delete<E: CatalogEntry>(db: &DatabaseConnection, principal: &Princi
         return Err(AppError::Conflict { code: "in_use", detail: reason.to_owned() });
     }
     E::Entity::delete_many().filter(E::ID.eq(stored.id())).exec(&txn).await?;
-    audit::record(&txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(stored.id()), action: "delete", version_before: Some(stored.version()), version_after: None, details: None }).await?;
+    changes::append(&txn, change::<E>(&stored, ChangeAction::Deleted, E::is_public(&stored), false)?).await?;
+    audit::record(&txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(stored.id()), action: ChangeAction::Deleted.audit(), version_before: Some(stored.version()), version_after: None, details: None }).await?;
     txn.commit().await?;
     Ok(stored)
+}
+
+/// The entries the caller may read as a plain GET shows them: the next `limit` after `after`
+/// in id order, or (with `ids`) those among `ids`. Sync reads here.
+pub async fn readable<E: CatalogEntry>(db: &DatabaseConnection, principal: &Principal, after: Option<Uuid>, ids: Option<&[Uuid]>, limit: u64) -> Result<Vec<E::Record>, AppError> {
+    use sea_orm::QueryOrder;
+    let mut select = E::Entity::find().filter(E::readable(principal)).order_by_asc(E::ID).limit(limit);
+    if let Some(after) = after {
+        select = select.filter(E::ID.gt(after));
+    }
+    if let Some(ids) = ids {
+        select = select.filter(E::ID.is_in(ids.iter().copied()));
+    }
+    E::records(db, principal, select.all(db).await?).await
+}
+
+/// Whether an entry with this id exists at all (visible or not).
+pub async fn exists<E: CatalogEntry>(db: &DatabaseConnection, id: Uuid) -> Result<bool, AppError> {
+    Ok(E::Entity::find().filter(E::ID.eq(id)).count(db).await? > 0)
 }
 
 /// Whether any row of `E` has `column = id` (an entry still in use).

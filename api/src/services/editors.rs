@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Query;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec, Sort};
 use crate::policy::{Principal, Resource, editor_visibility};
 use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
+use crate::services::changes::RecordKind;
 use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
@@ -229,7 +230,20 @@ impl CatalogEntry for Editors {
     const RESOURCE: Resource = Resource::Editors;
     const NAME: &'static str = "editor";
     const EMBEDS: &'static [ReadOnly] = &[ReadOnly::Embed { name: "sectors", ids: "sector_ids", many: true }];
+    const KIND: RecordKind = RecordKind::Editor;
     catalog_columns!(editor);
+
+    fn is_public(record: &EditorRecord) -> bool {
+        record.visible
+    }
+
+    fn readable(principal: &Principal) -> Condition {
+        editor_visibility(principal)
+    }
+
+    async fn records(db: &DatabaseConnection, _: &Principal, models: Vec<editor::Model>) -> Result<Vec<EditorRecord>, AppError> {
+        records(db, models).await
+    }
 
     async fn get(txn: &DatabaseTransaction, principal: &Principal, key: &IdOrSlug) -> Result<EditorRecord, AppError> {
         Ok(get(txn, principal, key, false).await?.0)

@@ -229,6 +229,27 @@ pub async fn list(
     Ok((Page { items, total: page.total }, embeds))
 }
 
+/// The items of `kind` the caller may read, with their bodies, as a plain GET shows them: the
+/// next `limit` after `after` in id order, or (with `ids`) those among `ids`. Sync reads here.
+pub async fn readable(
+    db: &impl ConnectionTrait,
+    principal: &Principal,
+    kind: ContentKind,
+    after: Option<Uuid>,
+    ids: Option<&[Uuid]>,
+    limit: u64,
+) -> Result<Vec<ContentRecord>, AppError> {
+    use sea_orm::QueryOrder;
+    let mut select = visible(principal, Some(kind)).order_by_asc(content_item::Column::Id).limit(limit);
+    if let Some(after) = after {
+        select = select.filter(content_item::Column::Id.gt(after));
+    }
+    if let Some(ids) = ids {
+        select = select.filter(content_item::Column::Id.is_in(ids.iter().copied()));
+    }
+    records(db, principal, select.all(db).await?, true).await
+}
+
 /// `status` filters, where `trashed` means "in the trash" and the other statuses exclude the trash.
 fn status_condition(filter: &Filter) -> Condition {
     let trashed = FilterValue::Text("trashed".into());

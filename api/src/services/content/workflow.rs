@@ -10,11 +10,12 @@ use uuid::Uuid;
 use entity::content_item;
 
 use super::ContentRecord;
-use super::write::{apply, check_precondition, facts, finish, load, try_apply};
+use super::write::{Done, apply, check_precondition, facts, finish, load, try_apply};
 use crate::clock::now;
 use crate::domain::{ContentKind, ContentStatus};
 use crate::error::AppError;
-use crate::policy::{Action, Principal, authorize};
+use crate::policy::{Action, Principal, authorize, is_public_content};
+use crate::services::changes::ChangeAction;
 use crate::services::write::Precondition;
 
 /// A workflow action on one item.
@@ -55,6 +56,17 @@ impl Transition {
 
     fn name(self) -> &'static str {
         self.action().as_str()
+    }
+
+    /// What the change log and webhooks call this move.
+    fn change(self) -> ChangeAction {
+        match self {
+            Transition::Submit => ChangeAction::Submitted,
+            Transition::Publish => ChangeAction::Published,
+            Transition::Schedule => ChangeAction::Scheduled,
+            Transition::Unpublish => ChangeAction::Unpublished,
+            Transition::Archive => ChangeAction::Archived,
+        }
     }
 
     /// The states this action may start from, and where it leads.
@@ -117,7 +129,8 @@ pub async fn transition(
         Transition::Publish | Transition::Unpublish | Transition::Submit | Transition::Archive => {}
     }
     apply(&txn, id, current.version, row).await?;
-    let record = finish(&txn, principal, kind, id, transition.name(), Some(current.version)).await?;
+    let done = Done { action: transition.change(), version_before: Some(current.version), was_public: is_public_content(&model, now()) };
+    let record = finish(&txn, principal, kind, id, done).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -161,7 +174,8 @@ pub async fn publish_scheduled(db: &DatabaseConnection, id: Uuid, version: i32) 
         txn.rollback().await?;
         return Ok(false);
     }
-    finish(&txn, &Principal::System, kind, id, "publish", Some(version)).await?;
+    let done = Done { action: ChangeAction::Published, version_before: Some(version), was_public: is_public_content(&model, now()) };
+    finish(&txn, &Principal::System, kind, id, done).await?;
     txn.commit().await?;
     Ok(true)
 }

@@ -17,11 +17,12 @@ use super::{ContentRecord, records, visible};
 use crate::clock::now;
 use crate::domain::{ContentKind, ContentStatus};
 use crate::error::AppError;
-use crate::policy::{Action, ItemFacts, Principal, authorize};
+use crate::policy::{Action, ItemFacts, Principal, authorize, is_public_content};
 use crate::rendering::render_markdown;
 use crate::services::audit::{self, AuditEntry};
+use crate::services::changes::{self, Change, ChangeAction, RecordKind};
 use crate::services::read_only;
-use crate::services::write::{Precondition, Written, versioned};
+use crate::services::write::{Precondition, Written, json_map, versioned};
 
 pub(super) fn facts(record: &ContentRecord, created_by: Option<Uuid>) -> Result<ItemFacts, AppError> {
     Ok(ItemFacts {
@@ -85,19 +86,36 @@ async fn snapshot(db: &impl ConnectionTrait, principal: &Principal, record: &Con
     Ok(())
 }
 
-/// Reloads a just-written item as the caller sees it, records its revision and the audit entry.
-pub(super) async fn finish(
-    db: &impl ConnectionTrait,
-    principal: &Principal,
-    kind: ContentKind,
-    id: Uuid,
-    action: &str,
-    version_before: Option<i32>,
-) -> Result<ContentRecord, AppError> {
+/// What a write did to an item, for its revision, audit entry and change.
+pub(super) struct Done {
+    pub action: ChangeAction,
+    /// The version the write started from (None for a creation).
+    pub version_before: Option<i32>,
+    /// Whether everyone could read the item before the write.
+    pub was_public: bool,
+}
+
+/// Reloads a just-written item as the caller sees it, records its revision, the audit entry and
+/// the change.
+pub(super) async fn finish(db: &impl ConnectionTrait, principal: &Principal, kind: ContentKind, id: Uuid, done: Done) -> Result<ContentRecord, AppError> {
+    let Done { action, version_before, was_public } = done;
     let model = content_item::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { resource: "content item" })?;
     // The revision keeps everything (hidden profiles too); the caller gets what they may see.
     let complete = records(db, &Principal::System, vec![model.clone()], true).await?.into_iter().next().ok_or(AppError::NotFound { resource: "content item" })?;
-    snapshot(db, principal, &complete, Some(action)).await?;
+    snapshot(db, principal, &complete, Some(action.audit())).await?;
+    changes::append(
+        db,
+        Change {
+            kind: RecordKind::content(kind),
+            item_id: id,
+            action,
+            version: Some(complete.version),
+            public_before: was_public,
+            public_after: is_public_content(&model, now()),
+            summary: changes::summary(RecordKind::content(kind), &json_map(&complete)?),
+        },
+    )
+    .await?;
     let record = records(db, principal, vec![model], true).await?.into_iter().next().ok_or(AppError::NotFound { resource: "content item" })?;
     audit::record(
         db,
@@ -105,7 +123,7 @@ pub(super) async fn finish(
         AuditEntry {
             resource: crate::policy::Resource::for_kind(kind).as_str(),
             resource_id: Some(id),
-            action,
+            action: action.audit(),
             version_before,
             version_after: Some(record.version),
             details: None,
@@ -130,7 +148,7 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: Conten
     let Checked { slug, input } = check(&txn, principal, kind, input, None).await?;
     let new = NewContent { created_by: creator, ..NewContent::from_input(kind, slug, input, now()) };
     let id = insert(&txn, new).await?;
-    let record = finish(&txn, principal, kind, id, "create", None).await?;
+    let record = finish(&txn, principal, kind, id, Done { action: ChangeAction::Created, version_before: None, was_public: false }).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -145,7 +163,7 @@ pub async fn update(
     precondition: Precondition,
 ) -> Result<ContentRecord, AppError> {
     let txn = crate::db::begin_write(db).await?;
-    let record = save(&txn, principal, kind, id, written, precondition, "update").await?;
+    let record = save(&txn, principal, kind, id, written, precondition, ChangeAction::Updated).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -176,7 +194,7 @@ pub async fn restore_revision(
         snapshot.remove(kept);
     }
     let input = crate::error::decode_json(Value::Object(snapshot))?;
-    let record = save(&txn, principal, kind, id, Written::Input(input), precondition, "restore_revision").await?;
+    let record = save(&txn, principal, kind, id, Written::Input(input), precondition, ChangeAction::RevisionRestored).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -189,7 +207,7 @@ async fn save(
     id: Uuid,
     written: Written<ContentInput>,
     precondition: Precondition,
-    action: &str,
+    action: ChangeAction,
 ) -> Result<ContentRecord, AppError> {
     let (current, model) = load(txn, principal, kind, id).await?;
     authorize(principal, kind, Action::Update, &facts(&current, model.created_by)?)?;
@@ -232,7 +250,7 @@ async fn save(
         .await?;
     }
     replace_links(txn, id, &new, at).await?;
-    finish(txn, principal, kind, id, action, Some(current.version)).await
+    finish(txn, principal, kind, id, Done { action, version_before: Some(current.version), was_public: is_public_content(&model, at) }).await
 }
 
 /// Sets `row`'s columns on one item if it is still at `version` (and meets `only_if`), bumping
@@ -266,7 +284,8 @@ pub async fn trash(db: &DatabaseConnection, principal: &Principal, kind: Content
     authorize(principal, kind, Action::Delete, &facts(&current, model.created_by)?)?;
     check_precondition(&current, &precondition)?;
     apply(&txn, id, current.version, content_item::ActiveModel { deleted_at: Set(Some(now())), ..Default::default() }).await?;
-    let record = finish(&txn, principal, kind, id, "delete", Some(current.version)).await?;
+    let done = Done { action: ChangeAction::Trashed, version_before: Some(current.version), was_public: is_public_content(&model, now()) };
+    let record = finish(&txn, principal, kind, id, done).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -295,7 +314,7 @@ pub async fn restore(db: &DatabaseConnection, principal: &Principal, kind: Conte
     let txn = crate::db::begin_write(db).await?;
     let (current, _) = load_trashed(&txn, principal, kind, id, Action::Restore).await?;
     apply(&txn, id, current.version, content_item::ActiveModel { deleted_at: Set(None), ..Default::default() }).await?;
-    let record = finish(&txn, principal, kind, id, "restore", Some(current.version)).await?;
+    let record = finish(&txn, principal, kind, id, Done { action: ChangeAction::Restored, version_before: Some(current.version), was_public: false }).await?;
     txn.commit().await?;
     Ok(record)
 }
@@ -305,13 +324,26 @@ pub async fn purge(db: &DatabaseConnection, principal: &Principal, kind: Content
     let txn = crate::db::begin_write(db).await?;
     let (current, _) = load_trashed(&txn, principal, kind, id, Action::Purge).await?;
     content_item::Entity::delete_by_id(id).exec(&txn).await?;
+    changes::append(
+        &txn,
+        Change {
+            kind: RecordKind::content(kind),
+            item_id: id,
+            action: ChangeAction::Purged,
+            version: Some(current.version),
+            public_before: false,
+            public_after: false,
+            summary: changes::summary(RecordKind::content(kind), &json_map(&current)?),
+        },
+    )
+    .await?;
     audit::record(
         &txn,
         principal,
         AuditEntry {
             resource: crate::policy::Resource::for_kind(kind).as_str(),
             resource_id: Some(id),
-            action: "purge",
+            action: ChangeAction::Purged.audit(),
             version_before: Some(current.version),
             version_after: None,
             details: None,

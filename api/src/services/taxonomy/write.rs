@@ -1,7 +1,7 @@
 //! Writing sectors, tags and key questions through the catalog skeleton.
 
 use sea_orm::ActiveValue::Set;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -12,6 +12,7 @@ use crate::domain::IdOrSlug;
 use crate::error::{AppError, FieldErrors};
 use crate::policy::{Principal, Resource};
 use crate::services::catalog::{CatalogEntry, catalog_columns, referenced};
+use crate::services::changes::RecordKind;
 use crate::services::write::versioned;
 use crate::services::validate::text;
 
@@ -68,7 +69,12 @@ impl CatalogEntry for Sectors {
     type Record = SectorRecord;
     const RESOURCE: Resource = Resource::Sectors;
     const NAME: &'static str = "sector";
+    const KIND: RecordKind = RecordKind::Sector;
     catalog_columns!(sector);
+
+    async fn records(_: &DatabaseConnection, _: &Principal, models: Vec<sector::Model>) -> Result<Vec<SectorRecord>, AppError> {
+        Ok(models.into_iter().map(Into::into).collect())
+    }
 
     async fn get(txn: &DatabaseTransaction, _: &Principal, key: &IdOrSlug) -> Result<SectorRecord, AppError> {
         get_sector(txn, key).await
@@ -108,7 +114,12 @@ impl CatalogEntry for Tags {
     type Record = TagRecord;
     const RESOURCE: Resource = Resource::Tags;
     const NAME: &'static str = "tag";
+    const KIND: RecordKind = RecordKind::Tag;
     catalog_columns!(tag);
+
+    async fn records(_: &DatabaseConnection, _: &Principal, models: Vec<tag::Model>) -> Result<Vec<TagRecord>, AppError> {
+        Ok(models.into_iter().map(Into::into).collect())
+    }
 
     async fn get(txn: &DatabaseTransaction, _: &Principal, key: &IdOrSlug) -> Result<TagRecord, AppError> {
         get_tag(txn, key).await
@@ -137,7 +148,12 @@ impl CatalogEntry for Questions {
     type Record = QuestionRecord;
     const RESOURCE: Resource = Resource::Questions;
     const NAME: &'static str = "key question";
+    const KIND: RecordKind = RecordKind::Question;
     catalog_columns!(key_question);
+
+    async fn records(_: &DatabaseConnection, _: &Principal, models: Vec<key_question::Model>) -> Result<Vec<QuestionRecord>, AppError> {
+        Ok(models.into_iter().map(Into::into).collect())
+    }
 
     async fn get(txn: &DatabaseTransaction, _: &Principal, key: &IdOrSlug) -> Result<QuestionRecord, AppError> {
         get_question(txn, key).await
