@@ -317,3 +317,8 @@ macro_rules! on_both_databases {
         }
     };
 }
+
+/// A write transaction as the server takes it (`BEGIN IMMEDIATE` on SQLite).
+pub async fn begin_write(db: &DatabaseConnection) -> sea_orm::DatabaseTransaction {
+    api::db::begin_write(db).await.expect("write transaction")
+}

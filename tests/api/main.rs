@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod boundary;
+mod change_log;
 mod caching;
 mod cli;
 mod database_errors;
@@ -18,6 +19,7 @@ mod public_reads;
 mod read_only;
 mod statements;
 mod versions;
+mod webhooks;
 mod system;
 mod workflow;
 mod writes;

@@ -332,7 +332,7 @@ async fn apply(db: &impl ConnectionTrait, webhook_id: Uuid, effect: EndpointEffe
             if failures < i32::try_from(failure_limit).unwrap_or(i32::MAX) {
                 return Ok(());
             }
-            format!("{failures} events in a row failed every attempt")
+            format!("{failures} consecutive events failed every attempt")
         }
         EndpointEffect::Disable(reason) => reason,
     };
