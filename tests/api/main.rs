@@ -18,6 +18,7 @@ mod product_roles;
 mod public_reads;
 mod read_only;
 mod statements;
+mod sync;
 mod versions;
 mod webhooks;
 mod system;

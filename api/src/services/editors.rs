@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, Datab
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use entity::{content_author, editor, editor_sector, sector};
+use entity::{blog_blogger, content_author, editor, editor_sector, sector};
 
 use crate::domain::{IdOrSlug, TeamRole};
 use crate::error::{AppError, FieldErrors};
@@ -292,7 +292,10 @@ impl CatalogEntry for Editors {
     }
 
     async fn in_use(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<&'static str>, AppError> {
-        let credited = referenced::<content_author::Entity>(txn, content_author::Column::EditorId, id).await?;
-        Ok(credited.then_some("the editor is still credited as an author"))
+        if referenced::<content_author::Entity>(txn, content_author::Column::EditorId, id).await? {
+            return Ok(Some("the editor is still credited as an author"));
+        }
+        let blogging = referenced::<blog_blogger::Entity>(txn, blog_blogger::Column::EditorId, id).await?;
+        Ok(blogging.then_some("the editor still writes for a blog"))
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use entity::{change, content_item};
+use entity::{blog_blogger, change, content_author, content_item};
 
 use crate::auth::tokens::Sealer;
 use crate::clock::now;
@@ -193,11 +193,24 @@ async fn delta_page(db: &DatabaseConnection, sealer: &Sealer, principal: &Princi
         current.extend(entries.into_iter().map(|e| (e.id, e)));
     }
     let mut items = Vec::with_capacity(touched.len());
-    for (kind, id) in touched {
+    for (kind, id) in &touched {
+        let (kind, id) = (*kind, *id);
         items.push(match current.remove(&id) {
             Some(e) => SyncItem::Upsert { kind, id, version: e.version, data: e.data },
             None => SyncItem::Remove { kind, id, reason: removal(db, kind, id).await? },
         });
+    }
+    // Records that show a profile which was hidden or shown changed for some callers without a
+    // write of their own: send again those this caller can read.
+    let mut showing: HashMap<RecordKind, Vec<Uuid>> = HashMap::new();
+    for (kind, id) in showing_flipped_profiles(db, &batch).await? {
+        if cursor.kinds.contains(&kind) && !touched.iter().any(|(_, seen)| *seen == id) {
+            showing.entry(kind).or_default().push(id);
+        }
+    }
+    for (kind, ids) in &showing {
+        let entries = read(db, principal, *kind, Read::Ids { ids }).await?.entries();
+        items.extend(entries.into_iter().map(|e| SyncItem::Upsert { kind: *kind, id: e.id, version: e.version, data: e.data }));
     }
     cursor.position = last;
     let token = seal(sealer, &cursor)?;
@@ -223,6 +236,42 @@ fn touched(principal: &Principal, kinds: &[RecordKind], batch: &[change::Model])
         last_seen.push((kind, change.item_id));
     }
     last_seen
+}
+
+/// The content items and blogs that credit an editor profile whose visibility a batch flipped.
+async fn showing_flipped_profiles(db: &DatabaseConnection, batch: &[change::Model]) -> Result<Vec<(RecordKind, Uuid)>, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let flipped: Vec<Uuid> = batch.iter().filter(|c| c.kind == RecordKind::Editor.as_str() && c.public_before != c.public_after).map(|c| c.item_id).collect();
+    if flipped.is_empty() {
+        return Ok(Vec::new());
+    }
+    let credited: Vec<Uuid> = content_author::Entity::find()
+        .select_only()
+        .column(content_author::Column::ContentId)
+        .filter(content_author::Column::EditorId.is_in(flipped.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let kinds: Vec<(Uuid, String)> = content_item::Entity::find()
+        .select_only()
+        .column(content_item::Column::Id)
+        .column(content_item::Column::Kind)
+        .filter(content_item::Column::Id.is_in(credited))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let blogs: Vec<Uuid> = blog_blogger::Entity::find()
+        .select_only()
+        .column(blog_blogger::Column::BlogId)
+        .filter(blog_blogger::Column::EditorId.is_in(flipped))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut records: Vec<(RecordKind, Uuid)> = kinds.into_iter().filter_map(|(id, kind)| RecordKind::parse(&kind).map(|k| (k, id))).collect();
+    records.extend(blogs.into_iter().map(|id| (RecordKind::Blog, id)));
+    records.sort_by_key(|(_, id)| *id);
+    records.dedup();
+    Ok(records)
 }
 
 /// Why a record the caller cannot read now is gone for them.
