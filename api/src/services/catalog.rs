@@ -225,11 +225,6 @@ pub async fn readable<E: CatalogEntry>(db: &DatabaseConnection, principal: &Prin
     E::records(db, principal, select.all(db).await?).await
 }
 
-/// Whether an entry with this id exists at all (visible or not).
-pub async fn exists<E: CatalogEntry>(db: &DatabaseConnection, id: Uuid) -> Result<bool, AppError> {
-    Ok(E::Entity::find().filter(E::ID.eq(id)).count(db).await? > 0)
-}
-
 /// Whether any row of `E` has `column = id` (an entry still in use).
 pub async fn referenced<E: EntityTrait>(txn: &DatabaseTransaction, column: E::Column, id: Uuid) -> Result<bool, AppError>
 where

@@ -156,7 +156,7 @@ async fn initial_page(db: &DatabaseConnection, sealer: &Sealer, principal: &Prin
     let mut items = Vec::new();
     while let Some(kind) = cursor.kinds.get(at.kind).copied() {
         let room = cursor.limit - items.len() as u64;
-        let entries = read(db, principal, kind, Read::Page { after: at.after, limit: room }).await?.entries();
+        let entries = read(db, principal, kind, Read::Page { after: at.after, limit: room }).await?;
         let full = entries.len() as u64 == room;
         if let Some(last) = entries.last() {
             at.after = Some(last.id);
@@ -188,16 +188,18 @@ async fn delta_page(db: &DatabaseConnection, sealer: &Sealer, principal: &Princi
         by_kind.entry(*kind).or_default().push(*id);
     }
     let mut current: HashMap<Uuid, Entry> = HashMap::new();
+    let mut gone: HashMap<Uuid, Removal> = HashMap::new();
     for (kind, ids) in &by_kind {
-        let entries = read(db, principal, *kind, Read::Ids { ids }).await?.entries();
-        current.extend(entries.into_iter().map(|e| (e.id, e)));
+        current.extend(read(db, principal, *kind, Read::Ids { ids }).await?.into_iter().map(|e| (e.id, e)));
+        let missing: Vec<Uuid> = ids.iter().copied().filter(|id| !current.contains_key(id)).collect();
+        gone.extend(removals(db, *kind, &missing).await?);
     }
     let mut items = Vec::with_capacity(touched.len());
     for (kind, id) in &touched {
         let (kind, id) = (*kind, *id);
         items.push(match current.remove(&id) {
             Some(e) => SyncItem::Upsert { kind, id, version: e.version, data: e.data },
-            None => SyncItem::Remove { kind, id, reason: removal(db, kind, id).await? },
+            None => SyncItem::Remove { kind, id, reason: gone.get(&id).copied().unwrap_or(Removal::Deleted) },
         });
     }
     // Records that show a profile which was hidden or shown changed for some callers without a
@@ -209,7 +211,7 @@ async fn delta_page(db: &DatabaseConnection, sealer: &Sealer, principal: &Princi
         }
     }
     for (kind, ids) in &showing {
-        let entries = read(db, principal, *kind, Read::Ids { ids }).await?.entries();
+        let entries = read(db, principal, *kind, Read::Ids { ids }).await?;
         items.extend(entries.into_iter().map(|e| SyncItem::Upsert { kind: *kind, id: e.id, version: e.version, data: e.data }));
     }
     cursor.position = last;
@@ -274,20 +276,31 @@ async fn showing_flipped_profiles(db: &DatabaseConnection, batch: &[change::Mode
     Ok(records)
 }
 
-/// Why a record the caller cannot read now is gone for them.
-async fn removal(db: &DatabaseConnection, kind: RecordKind, id: Uuid) -> Result<Removal, AppError> {
-    if kind.content_kind().is_some() {
-        return Ok(match content_item::Entity::find_by_id(id).one(db).await? {
-            None => Removal::Deleted,
-            Some(item) if item.deleted_at.is_some() => Removal::Deleted,
-            Some(item) if !is_public_content(&item, now()) => Removal::Unpublished,
-            Some(_) => Removal::NotVisible,
-        });
+/// Why records of `kind` the caller cannot read now are gone for them, in one read.
+async fn removals(db: &DatabaseConnection, kind: RecordKind, ids: &[Uuid]) -> Result<HashMap<Uuid, Removal>, AppError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(match read(db, &Principal::System, kind, Read::Exists { id }).await? {
-        Answer::Exists(true) => Removal::NotVisible,
-        _ => Removal::Deleted,
-    })
+    if kind.content_kind().is_none() {
+        // A catalog entry is either deleted or (an editor profile) hidden.
+        let existing = read(db, &Principal::System, kind, Read::Ids { ids }).await?;
+        return Ok(ids.iter().map(|id| (*id, if existing.iter().any(|e| e.id == *id) { Removal::NotVisible } else { Removal::Deleted })).collect());
+    }
+    let rows = content_item::Entity::find().filter(content_item::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    let at = now();
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let reason = match rows.iter().find(|row| row.id == *id) {
+                None => Removal::Deleted,
+                Some(row) if row.deleted_at.is_some() => Removal::Deleted,
+                Some(row) if !is_public_content(row, at) => Removal::Unpublished,
+                Some(_) => Removal::NotVisible,
+            };
+            (*id, reason)
+        })
+        .collect())
 }
 
 /// A record as sync sends it.
@@ -297,23 +310,19 @@ struct Entry {
     data: Value,
 }
 
-/// What sync reads of one kind.
+/// What sync reads of one kind: the next page in id order, or the records among some ids.
+#[derive(Clone, Copy)]
 enum Read<'a> {
     Page { after: Option<Uuid>, limit: u64 },
     Ids { ids: &'a [Uuid] },
-    Exists { id: Uuid },
 }
 
-enum Answer {
-    Entries(Vec<Entry>),
-    Exists(bool),
-}
-
-impl Answer {
-    fn entries(self) -> Vec<Entry> {
+impl<'a> Read<'a> {
+    /// The services' arguments: after, ids, limit.
+    fn parts(self) -> (Option<Uuid>, Option<&'a [Uuid]>, u64) {
         match self {
-            Answer::Entries(entries) => entries,
-            Answer::Exists(_) => Vec::new(),
+            Read::Page { after, limit } => (after, None, limit),
+            Read::Ids { ids } => (None, Some(ids), ids.len() as u64),
         }
     }
 }
@@ -322,15 +331,11 @@ fn entry(record: &(impl Serialize + Versioned)) -> Result<Entry, AppError> {
     Ok(Entry { id: record.id(), version: record.version(), data: serde_json::to_value(record).map_err(|e| AppError::Internal(e.into()))? })
 }
 
-/// Reads records of one kind through its own service.
-async fn read(db: &DatabaseConnection, principal: &Principal, kind: RecordKind, what: Read<'_>) -> Result<Answer, AppError> {
+/// Reads records of one kind through its own service, as `principal` may see them.
+async fn read(db: &DatabaseConnection, principal: &Principal, kind: RecordKind, what: Read<'_>) -> Result<Vec<Entry>, AppError> {
+    let (after, ids, limit) = what.parts();
     if let Some(content_kind) = kind.content_kind() {
-        let records = match what {
-            Read::Page { after, limit } => content::readable(db, principal, content_kind, after, None, limit).await?,
-            Read::Ids { ids } => content::readable(db, principal, content_kind, None, Some(ids), ids.len() as u64).await?,
-            Read::Exists { .. } => return Err(AppError::Internal(anyhow::anyhow!("content removals read the row itself"))),
-        };
-        return Ok(Answer::Entries(records.iter().map(entry).collect::<Result<_, _>>()?));
+        return content::readable(db, principal, content_kind, after, ids, limit).await?.iter().map(entry).collect();
     }
     match kind {
         RecordKind::Sector => read_catalog::<Sectors>(db, principal, what).await,
@@ -342,11 +347,7 @@ async fn read(db: &DatabaseConnection, principal: &Principal, kind: RecordKind, 
     }
 }
 
-async fn read_catalog<E: CatalogEntry>(db: &DatabaseConnection, principal: &Principal, what: Read<'_>) -> Result<Answer, AppError> {
-    let records = match what {
-        Read::Page { after, limit } => catalog::readable::<E>(db, principal, after, None, limit).await?,
-        Read::Ids { ids } => catalog::readable::<E>(db, principal, None, Some(ids), ids.len() as u64).await?,
-        Read::Exists { id } => return Ok(Answer::Exists(catalog::exists::<E>(db, id).await?)),
-    };
-    Ok(Answer::Entries(records.iter().map(entry).collect::<Result<_, _>>()?))
+async fn read_catalog<E: CatalogEntry>(db: &DatabaseConnection, principal: &Principal, what: Read<'_>) -> Result<Vec<Entry>, AppError> {
+    let (after, ids, limit) = what.parts();
+    catalog::readable::<E>(db, principal, after, ids, limit).await?.iter().map(entry).collect()
 }

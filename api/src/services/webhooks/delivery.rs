@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -23,6 +23,8 @@ use crate::services::changes::{self, ChangeAction, FANOUT_MARK, RecordKind};
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Changes fanned out per round.
 const FANOUT_BATCH: u64 = 500;
+/// Deliveries written per statement.
+const INSERT_CHUNK: usize = 100;
 /// Only one node fans out at a time on PostgreSQL (others skip the round).
 const FANOUT_LOCK: i64 = 0x6f75_6661_6e6f_7574;
 
@@ -97,9 +99,10 @@ fn payload(change: &change::Model) -> String {
     .to_string()
 }
 
-async fn insert(db: &impl ConnectionTrait, webhook_id: Uuid, event_id: Uuid, change_seq: Option<i64>, event_type: String, payload: String) -> Result<webhook_delivery::Model, AppError> {
+/// A delivery of one event to one endpoint, due now.
+fn new_delivery(webhook_id: Uuid, event_id: Uuid, change_seq: Option<i64>, event_type: String, payload: String) -> webhook_delivery::ActiveModel {
     let at = now();
-    let row = webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
         id: Set(Uuid::now_v7()),
         webhook_id: Set(webhook_id),
         event_id: Set(event_id),
@@ -116,8 +119,12 @@ async fn insert(db: &impl ConnectionTrait, webhook_id: Uuid, event_id: Uuid, cha
         completed_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
-    };
-    Ok(webhook_delivery::Entity::insert(row).exec_with_returning(db).await?)
+    }
+}
+
+/// A delivery of a change to an endpoint.
+fn delivery_of(hook: &webhook::Model, change: &change::Model) -> webhook_delivery::ActiveModel {
+    new_delivery(hook.id, change.event_id, Some(change.seq), event_type(change), payload(change))
 }
 
 async fn existing(db: &impl ConnectionTrait, webhook_id: Uuid, event_id: Uuid) -> Result<Option<webhook_delivery::Model>, AppError> {
@@ -156,18 +163,19 @@ pub async fn fan_out(db: &DatabaseConnection) -> Result<usize, AppError> {
         return Ok(0);
     };
     let hooks = webhook::Entity::find().filter(webhook::Column::Active.eq(true)).all(&txn).await?;
+    let rows: Vec<webhook_delivery::ActiveModel> = batch
+        .iter()
+        .flat_map(|change| hooks.iter().filter(|h| change.seq > h.after_seq && subscribed(h, change)).map(move |hook| delivery_of(hook, change)))
+        .collect();
     let mut queued = 0;
-    for change in &batch {
-        for hook in hooks.iter().filter(|h| change.seq > h.after_seq && subscribed(h, change)) {
-            if existing(&txn, hook.id, change.event_id).await?.is_none() {
-                insert(&txn, hook.id, change.event_id, Some(change.seq), event_type(change), payload(change)).await?;
-                queued += 1;
-            }
-        }
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        // A replay may have queued some already: those stay as they are.
+        let skip_queued = OnConflict::columns([webhook_delivery::Column::WebhookId, webhook_delivery::Column::EventId]).do_nothing().to_owned();
+        queued += webhook_delivery::Entity::insert_many(chunk.to_vec()).on_conflict(skip_queued).exec_without_returning(&txn).await?;
     }
     changes::set_mark(&txn, FANOUT_MARK, last).await?;
     txn.commit().await?;
-    Ok(queued)
+    Ok(usize::try_from(queued).unwrap_or(usize::MAX))
 }
 
 /// Claims up to `limit` due deliveries of active endpoints for this node. On PostgreSQL rows
@@ -373,7 +381,7 @@ pub async fn queue_ping(db: &impl ConnectionTrait, webhook_id: Uuid) -> Result<w
         "timestamp": now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "data": { "webhook_id": webhook_id },
     });
-    insert(db, webhook_id, Uuid::now_v7(), None, PING.to_owned(), body.to_string()).await
+    Ok(webhook_delivery::Entity::insert(new_delivery(webhook_id, Uuid::now_v7(), None, PING.to_owned(), body.to_string())).exec_with_returning(db).await?)
 }
 
 /// Queues every subscribed change at or after `since` for `hook` again; returns how many.
@@ -395,7 +403,7 @@ pub async fn replay(db: &impl ConnectionTrait, hook: &webhook::Model, since: Dat
             match existing(db, hook.id, change.event_id).await? {
                 Some(found) => due_now(db, &[found.id]).await?,
                 None => {
-                    insert(db, hook.id, change.event_id, Some(change.seq), event_type(change), payload(change)).await?;
+                    webhook_delivery::Entity::insert(delivery_of(hook, change)).exec_without_returning(db).await?;
                 }
             }
             queued += 1;
