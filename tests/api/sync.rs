@@ -246,4 +246,44 @@ async fn tokens_are_bound_sealed_and_expire(app: TestApp) {
     assert_eq!(app.request(Method::POST, "/api/v1/sync", Some("{}")).await.status, 405);
 }
 
-crate::on_both_databases!(replicas_follow_every_kind_of_write, drafts_stay_out_of_public_deltas, tokens_are_bound_sealed_and_expire);
+/// SQL statements one sync request costs.
+async fn cost(app: &TestApp, path: &str) -> (u64, Value) {
+    let before = app.statements().await;
+    let reply = app.get(path).await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    (app.statements().await - before, reply.json())
+}
+
+/// Reading is batched: a page of 5 or of 40 changed records (and of removals), or an initial
+/// page of 10 or of 60 items, costs the same number of statements.
+async fn sync_reads_are_batched(app: TestApp) {
+    app.seed_demo().await;
+    let admin = app.admin().await;
+    let essays = crate::fixtures::published_essays(&app.db, 45).await;
+    let (small, _) = cost(&app, "/api/v1/sync?initial=true&kind=essay&limit=10").await;
+    let (large, page) = cost(&app, "/api/v1/sync?initial=true&kind=essay&limit=60").await;
+    assert!(page["items"].as_array().unwrap().len() > 45);
+    assert_eq!(small, large, "an initial page costs the same whatever its size");
+
+    let mut deltas = Vec::new();
+    for (skip, count, action) in [(0, 5, "edit"), (5, 40, "edit"), (0, 5, "unpublish"), (5, 40, "unpublish")] {
+        let (_, fresh) = cost(&app, "/api/v1/sync?initial=true&kind=essay&limit=1000").await;
+        let token = fresh["next_sync_token"].as_str().unwrap().to_owned();
+        for id in essays.iter().skip(skip).take(count) {
+            let current = app.get_as(&admin, &format!("/api/v1/essays/{id}")).await.json();
+            let version = current["version"].as_i64().unwrap();
+            let reply = match action {
+                "edit" => app.send(Method::PATCH, &format!("/api/v1/essays/{id}"), Some(&admin), Some(&json!({"summary": format!("v{version}"), "version": version}).to_string()), &[]).await,
+                _ => app.post_as(&admin, &format!("/api/v1/essays/{id}/unpublish"), &json!({"version": version})).await,
+            };
+            assert_eq!(reply.status, 200);
+        }
+        let (statements, delta) = cost(&app, &format!("/api/v1/sync?token={token}")).await;
+        assert_eq!(delta["items"].as_array().unwrap().len(), count, "{action} {count}");
+        deltas.push(statements);
+    }
+    assert_eq!(deltas[0], deltas[1], "a delta of 5 or of 40 upserts costs the same: {deltas:?}");
+    assert_eq!(deltas[2], deltas[3], "a delta of 5 or of 40 removals costs the same: {deltas:?}");
+}
+
+crate::on_both_databases!(replicas_follow_every_kind_of_write, drafts_stay_out_of_public_deltas, tokens_are_bound_sealed_and_expire, sync_reads_are_batched);
