@@ -372,3 +372,77 @@ crate::on_both_databases!(
     events_outlive_the_node_that_queued_them,
     two_nodes_deliver_each_event_once,
 );
+
+/// A running `ou serve` process on the SQLite database in `dir`.
+struct Server {
+    child: std::process::Child,
+    address: String,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, delivering: bool) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ou"))
+            .current_dir(dir)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env_remove("OU_DATABASE_URL")
+            .env("OU_ADMIN_EMAIL", crate::helpers::ADMIN_EMAIL)
+            .env("OU_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .env("OU_OUTBOUND_ALLOW_PRIVATE", "true")
+            .env("OU_WEBHOOK_INTERVAL_SECONDS", if delivering { "1" } else { "0" })
+            .env("OU_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("ou serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let (found, address) = std::sync::mpsc::channel();
+        // Reads on to the end, so the server never writes into a closed pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(address) = line.split("listening on ").nth(1) {
+                    found.send(address.trim().to_owned()).ok();
+                }
+            }
+        });
+        let address = address.recv_timeout(Duration::from_secs(30)).expect("the address is printed");
+        Server { child, address: format!("http://{address}") }
+    }
+
+    async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Value) -> Value {
+        let mut request = reqwest::Client::new().request(method, format!("{}{path}", self.address)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.json().await.unwrap()
+    }
+}
+
+/// Events acknowledged by a server that is then killed (SIGKILL) before it sends them arrive
+/// once a server runs again on the same database.
+#[tokio::test]
+async fn a_killed_server_delivers_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(&[]).await;
+    let mut first = Server::start(dir.path(), false);
+    let login = json!({"email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD});
+    let token = first.call(Method::POST, "/api/v1/auth/login", None, login.clone()).await["access_token"].as_str().unwrap().to_owned();
+    let hook = first.call(Method::POST, "/api/v1/webhooks", Some(&token), json!({"url": receiver.url, "events": ["tag.created"]})).await;
+    for n in 0..3 {
+        first.call(Method::POST, "/api/v1/tags", Some(&token), json!({"name": format!("Before the kill {n}")})).await;
+    }
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(receiver.hits().is_empty());
+
+    let mut second = Server::start(dir.path(), true);
+    let hits = receiver.wait_for(3).await;
+    let secret = hook["secret"].as_str().unwrap();
+    assert!(hits.iter().all(|h| verifies(secret, h)));
+    let mut names: Vec<String> = hits.iter().map(|h| h.json()["data"]["title"].as_str().unwrap().to_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["Before the kill 0", "Before the kill 1", "Before the kill 2"]);
+    second.child.kill().ok();
+    second.child.wait().ok();
+}
