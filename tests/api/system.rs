@@ -102,6 +102,10 @@ async fn every_answer_found_is_documented(app: TestApp) {
         (Method::GET, format!("/api/v1/revisions/{revision}/diff?against="), "/api/v1/revisions/{id}/diff", Some(&admin), None, 400),
         (Method::PATCH, format!("/api/v1/essays/{essay_id}"), "/api/v1/essays/{id}", Some(&admin), Some("{}"), 428),
         (Method::PUT, format!("/api/v1/essays/{essay_id}"), "/api/v1/essays/{id}", Some(&admin), Some(&unversioned), 428),
+        (Method::POST, format!("/api/v1/essays/{essay_id}/unpublish"), "/api/v1/essays/{id}/{action}", Some(&admin), Some(r#"{"version": -372890}"#), 412),
+        (Method::GET, "/api/v1/sync?token=forged".into(), "/api/v1/sync", None, None, 410),
+        (Method::GET, "/api/v1/sync?initial=true&limit=0".into(), "/api/v1/sync", None, None, 400),
+        (Method::POST, "/api/v1/webhooks".into(), "/api/v1/webhooks", Some(&admin), Some(r#"{"url": "http://127.0.0.1/"}"#), 422),
         // NUL characters, which PostgreSQL refuses, never reach the database.
         (Method::GET, "/api/v1/sectors?slug_gte=%00".into(), "/api/v1/sectors", None, None, 400),
         (Method::GET, "/api/v1/essays?title=a%00b".into(), "/api/v1/essays", None, None, 400),

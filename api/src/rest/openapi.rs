@@ -221,10 +221,12 @@ fn is_content_item(path: &str) -> bool {
 }
 
 /// Whether a write to `path` checks the version it is based on (`If-Match` or `version`):
-/// every replace and patch, and deletes of content and catalog entries.
+/// every replace and patch, deletes of content and catalog entries, and the workflow actions
+/// and revision restores of content.
 fn checks_version(path: &str, method: &str) -> bool {
     let catalog = ["blogs", "editors", "sectors", "tags", "questions"].iter().any(|c| path.starts_with(&format!("/api/v1/{c}/{{")));
-    path.contains('{') && (matches!(method, "put" | "patch") || (method == "delete" && (catalog || is_content_item(path))))
+    path.contains('{')
+        && (matches!(method, "put" | "patch") || (method == "delete" && (catalog || is_content_item(path))) || (method == "post" && is_content_item(path)))
 }
 
 /// Adds the answers every operation can give but that are tedious to repeat on each: a query

@@ -147,10 +147,24 @@ async fn try_lock(db: &impl ConnectionTrait, key: i64) -> Result<bool, AppError>
     Ok(row.map(|r| r.try_get::<bool>("", "locked")).transpose()?.unwrap_or(false))
 }
 
+/// Waits until no fan-out runs and keeps others out until the caller's transaction ends, so a
+/// new endpoint's starting position and the fan-out that follows agree (PostgreSQL; SQLite's
+/// write transaction already excludes them).
+pub async fn hold_fan_out(db: &impl ConnectionTrait) -> Result<(), AppError> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({FANOUT_LOCK})")).await?;
+    }
+    Ok(())
+}
+
 /// Turns the changes after the fan-out mark into deliveries, one per change and subscribed
 /// endpoint, and moves the mark, in one transaction: a change is fanned out exactly once.
 /// Returns how many deliveries were queued.
 pub async fn fan_out(db: &DatabaseConnection) -> Result<usize, AppError> {
+    // The common case, nothing new, needs no write transaction.
+    if changes::position(db).await? <= changes::mark(db, FANOUT_MARK).await? {
+        return Ok(0);
+    }
     let txn = crate::db::begin_write(db).await?;
     if !try_lock(&txn, FANOUT_LOCK).await? {
         txn.rollback().await?;
@@ -163,6 +177,13 @@ pub async fn fan_out(db: &DatabaseConnection) -> Result<usize, AppError> {
         return Ok(0);
     };
     let hooks = webhook::Entity::find().filter(webhook::Column::Active.eq(true)).all(&txn).await?;
+    if hooks.is_empty() {
+        // Nobody listens: later endpoints hear only of changes after their creation anyway.
+        let newest = changes::position(&txn).await?;
+        changes::set_mark(&txn, FANOUT_MARK, newest).await?;
+        txn.commit().await?;
+        return Ok(0);
+    }
     let rows: Vec<webhook_delivery::ActiveModel> = batch
         .iter()
         .flat_map(|change| hooks.iter().filter(|h| change.seq > h.after_seq && subscribed(h, change)).map(move |hook| delivery_of(hook, change)))
@@ -183,16 +204,24 @@ pub async fn fan_out(db: &DatabaseConnection) -> Result<usize, AppError> {
 /// transaction makes the claim atomic.
 pub async fn claim(db: &DatabaseConnection, limit: u64) -> Result<Vec<Claimed>, AppError> {
     use webhook_delivery::Column as D;
+    let due = |at: DateTime<Utc>| {
+        let active = Query::select().column(webhook::Column::Id).from(webhook::Entity).and_where(webhook::Column::Active.eq(true)).take();
+        webhook_delivery::Entity::find()
+            .select_only()
+            .column(D::Id)
+            .filter(D::State.eq("pending"))
+            .filter(D::NextAttemptAt.lte(at))
+            .filter(Condition::any().add(D::LeaseUntil.is_null()).add(D::LeaseUntil.lt(at)))
+            .filter(D::WebhookId.in_subquery(active))
+    };
+    // The common case, nothing due, needs no write transaction.
+    let any: Option<Uuid> = due(now()).limit(1).into_tuple().one(db).await?;
+    if any.is_none() {
+        return Ok(Vec::new());
+    }
     let txn = crate::db::begin_write(db).await?;
     let at = now();
-    let active = Query::select().column(webhook::Column::Id).from(webhook::Entity).and_where(webhook::Column::Active.eq(true)).take();
-    let ids: Vec<Uuid> = webhook_delivery::Entity::find()
-        .select_only()
-        .column(D::Id)
-        .filter(D::State.eq("pending"))
-        .filter(D::NextAttemptAt.lte(at))
-        .filter(Condition::any().add(D::LeaseUntil.is_null()).add(D::LeaseUntil.lt(at)))
-        .filter(D::WebhookId.in_subquery(active))
+    let ids: Vec<Uuid> = due(at)
         .order_by_asc(D::NextAttemptAt)
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)

@@ -206,6 +206,8 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, written: Wri
     let mut input = written.read(None::<&WebhookRecord>, &[READ_ONLY], Precondition::default())?;
     let txn = crate::db::begin_write(db).await?;
     check(&txn, &mut input, allow_private).await?;
+    // It hears of every change after this position, so no fan-out may run past it unseen.
+    delivery::hold_fan_out(&txn).await?;
     let (id, at, secret) = (Uuid::now_v7(), now(), signature::new_secret()?);
     let model = webhook::ActiveModel {
         id: Set(id),
