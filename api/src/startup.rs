@@ -87,6 +87,7 @@ pub fn build_app(
         .service(rest::read_only("/openapi.json", system::openapi))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .configure(rest::configure)
+        .configure(rest::feeds::configure)
         .configure(|cfg| crate::graphql::configure(cfg, schemas))
         .default_service(web::to(system::not_found))
 }

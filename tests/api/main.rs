@@ -9,6 +9,7 @@ mod caching;
 mod cli;
 mod database_errors;
 mod errors;
+mod feeds;
 mod fixtures;
 mod graphql;
 mod limits;

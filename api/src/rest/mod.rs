@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod catalog;
 pub mod content;
+pub mod feeds;
 pub mod list_query;
 pub mod openapi;
 pub mod response;

@@ -161,6 +161,13 @@ pub async fn position(db: &impl ConnectionTrait) -> Result<i64, AppError> {
     Ok(last.flatten().unwrap_or(0))
 }
 
+/// The newest change's number and time (0 and none for an empty log): what feeds validate
+/// against, the same on every node.
+pub async fn head(db: &impl ConnectionTrait) -> Result<(i64, Option<DateTime<Utc>>), AppError> {
+    let newest = change::Entity::find().order_by_desc(change::Column::Seq).one(db).await?;
+    Ok(newest.map_or((0, None), |c| (c.seq, Some(c.occurred_at))))
+}
+
 /// Up to `limit` changes after `after`, in order.
 pub async fn since(db: &impl ConnectionTrait, after: i64, limit: u64) -> Result<Vec<change::Model>, AppError> {
     Ok(change::Entity::find()

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod changes;
 pub mod content;
 pub mod editors;
+pub mod feeds;
 pub mod query;
 pub mod read_only;
 pub mod revisions;
