@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Maintain the full-text search index.
+    Search {
+        #[command(subcommand)]
+        action: SearchAction,
+    },
     /// Write the OpenAPI document and the GraphQL schema.
     ExportSchema {
         /// Where to write the OpenAPI document.
@@ -89,6 +94,17 @@ enum UsersAction {
     },
     /// List accounts.
     List,
+}
+
+#[derive(Subcommand)]
+enum SearchAction {
+    /// Rebuild every search document from the content.
+    Reindex,
+    /// Show the plan the database picks for a search (the index should appear in it).
+    Explain {
+        /// A search, in the search grammar.
+        query: String,
+    },
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -159,6 +175,17 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Users { action } => users(settings, action).await,
+        Command::Search { action } => {
+            let (db, _) = open_database(&settings).await?;
+            match action {
+                SearchAction::Reindex => {
+                    let indexed = api::services::search::index::rebuild(&db).await.context("rebuilding the search index failed")?;
+                    println!("search index rebuilt: {indexed} items");
+                }
+                SearchAction::Explain { query } => println!("{}", api::services::search::plan(&db, &query).await?),
+            }
+            Ok(())
+        }
         Command::ExportSchema { openapi, graphql } => {
             for (path, content) in [
                 (&openapi, format!("{}\n", api::rest::openapi::document_json())),

@@ -177,6 +177,8 @@ pub struct ListQuery {
     pub fields: Option<Vec<&'static str>>,
     /// Whether the total is counted; without it, `Page::total` only tells whether more follow.
     pub count_total: bool,
+    /// Full-text search in the search grammar; with no sort given, results come by relevance.
+    pub search: Option<String>,
 }
 
 impl ListQuery {
@@ -190,6 +192,7 @@ impl ListQuery {
             include: Vec::new(),
             fields: None,
             count_total: true,
+            search: None,
         }
     }
 

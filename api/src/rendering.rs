@@ -65,6 +65,72 @@ fn count_words(html: &str) -> usize {
     words
 }
 
+/// Text made safe to stand in HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// The text of sanitized HTML: tags become spaces, character references their characters.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let close = rest.find('>').map_or(rest.len(), |i| i + 1);
+                if !text.ends_with(char::is_whitespace) && !text.is_empty() {
+                    text.push(' ');
+                }
+                rest = &rest[close..];
+            }
+            '&' => {
+                let (decoded, used) = reference(rest).unwrap_or(('&', 1));
+                text.push(decoded);
+                rest = &rest[used..];
+            }
+            c => {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    text.trim().to_owned()
+}
+
+/// The character a reference at the start of `text` stands for, and its length.
+fn reference(text: &str) -> Option<(char, usize)> {
+    let end = text.bytes().take(12).position(|b| b == b';')?;
+    let name = &text[1..end];
+    let decoded = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((decoded, end + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +154,13 @@ mod tests {
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("onclick"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn plain_text_of_html() {
+        let html = render_markdown("# Power\n\nBuild *power* & \"win\" <3").html;
+        assert_eq!(plain_text(&html), "Power Build power & “win” <3");
+        assert_eq!(plain_text("a&#x41;&#66;&bogus;b"), "aAB&bogus;b");
     }
 
     #[test]

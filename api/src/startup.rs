@@ -28,6 +28,10 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(sea_orm::Data
     let stats = Arc::new(DbStats::default());
     let db = connect(&settings.effective_database_url(), stats.clone()).await?;
     Migrator::up(&db, None).await.context("applying migrations failed")?;
+    let indexed = crate::services::search::index::store_missing(&db).await.context("indexing content for search failed")?;
+    if indexed > 0 {
+        tracing::info!(indexed, "search documents written for content that had none");
+    }
     Ok((db, stats))
 }
 

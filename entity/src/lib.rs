@@ -19,6 +19,7 @@ pub mod permission;
 pub mod refresh_session;
 pub mod revision;
 pub mod role;
+pub mod search_document;
 pub mod sector;
 pub mod tag;
 pub mod user;

@@ -7,6 +7,7 @@ pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod search;
 pub mod types;
 
 use actix_web::http::header;

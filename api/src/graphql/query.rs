@@ -13,7 +13,9 @@ use crate::graphql::types::{Blog, BlogPost, Content, Editor, Essay, KeyQuestion,
 use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, MAX_LIMIT, Page, ResourceSpec, Sort};
 use crate::policy::Principal;
 use crate::listing::encode_cursor;
+use crate::graphql::search::SearchConnection;
 use crate::services::content::{self, ContentLookup, ContentRecord};
+use crate::services::search;
 use crate::services::api_keys::{self, ApiKeyRecord};
 use crate::services::audit::{self, AuditRecord};
 use crate::services::roles::{self, RoleRecord};
@@ -183,6 +185,8 @@ pub struct ContentFilter {
     pub published_after: Option<DateTime<Utc>>,
     pub published_before: Option<DateTime<Utc>>,
     pub title_contains: Option<String>,
+    /// Full-text search in the `search` grammar; by relevance unless `orderBy` is given.
+    pub search: Option<String>,
 }
 
 /// Orders of content lists.
@@ -220,9 +224,15 @@ fn references(field: &'static str, values: &[String]) -> Result<Filter> {
 }
 
 /// Translates the typed filter into the same list query REST builds.
-fn content_query(spec: &'static ResourceSpec, filter: &ContentFilter, order: ContentOrder) -> Result<ListQuery> {
+fn content_query(spec: &'static ResourceSpec, filter: &ContentFilter, order: Option<ContentOrder>) -> Result<ListQuery> {
     let mut query = ListQuery::new(spec);
-    query.sort = vec![order.sort()];
+    query.search = filter.search.clone().filter(|s| !s.trim().is_empty());
+    query.sort = match order {
+        Some(order) => vec![order.sort()],
+        // A search without an order comes by relevance.
+        None if query.search.is_some() => Vec::new(),
+        None => vec![ContentOrder::default().sort()],
+    };
     let mut push = |filter: Filter| -> Result<()> {
         if spec.filter_field(filter.field).is_none() {
             return Err(bad_input(format!("`{}` does not apply to {}", filter.field, spec.name)));
@@ -266,7 +276,7 @@ fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
 
 async fn content_page(ctx: &Context<'_>, kind: Option<ContentKind>, paging: Paging, filter: Option<ContentFilter>, order: Option<ContentOrder>) -> Result<(Page<ContentRecord>, u64)> {
     let spec = content::spec(kind);
-    let mut query = content_query(spec, &filter.unwrap_or_default(), order.unwrap_or_default())?;
+    let mut query = content_query(spec, &filter.unwrap_or_default(), order)?;
     let (db, who) = (&state(ctx)?.db, principal(ctx)?);
     let (offset, limit) = window(paging.first, paging.after, paging.last, paging.before, || async {
         let mut count = query.clone();
@@ -468,6 +478,26 @@ impl QueryRoot {
     async fn news_links(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>, filter: Option<ContentFilter>, order_by: Option<ContentOrder>) -> Result<NewsLinkConnection> {
         let (page, offset) = content_page(ctx, Some(ContentKind::NewsLink), Paging { first, after, last, before }, filter, order_by).await?;
         Ok(NewsLinkConnection::from_page(map_page(page, NewsLink), offset))
+    }
+
+    /// Full-text search across kinds under the same visibility as every list: words (all
+    /// required), `"exact phrase"`, `-excluded`, `a OR b`, `prefix*`. Best match first unless
+    /// `orderBy` is given; `filter` narrows as on `content`.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn search(&self, ctx: &Context<'_>, query: String, first: Option<i32>, after: Option<String>, filter: Option<ContentFilter>, order_by: Option<ContentOrder>) -> Result<SearchConnection> {
+        let mut list = content_query(&content::ANY_CONTENT_SPEC, &filter.unwrap_or_default(), order_by)?;
+        list.search = Some(query);
+        let RelayWindow::Range { offset, limit } = relay_window(first, after, None, None)? else {
+            return Err(bad_input("search pages forward only: use `first` and `after`"));
+        };
+        list.offset = offset;
+        list.limit = limit;
+        let look = ctx.look_ahead();
+        list.count_total = look.field("totalCount").exists();
+        let results = search::search(&state(ctx)?.db, principal(ctx)?, &list, look.field("facets").exists()).await.map_err(|e| e.to_graphql())?;
+        let items: Vec<ContentRecord> = results.hits.items.iter().map(|hit| hit.item.clone()).collect();
+        ctx.data::<Loaders>()?.prefetch_content(&items, &selection(&look)).await.map_err(|e| e.to_graphql())?;
+        Ok(SearchConnection::new(results.hits, offset, results.facets, results.did_you_mean))
     }
 
     /// Content of every kind.

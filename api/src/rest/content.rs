@@ -193,7 +193,8 @@ async fn restore_revision(req: HttpRequest, state: web::Data<AppState>, caller: 
 macro_rules! content_handlers {
     ($list:ident, $get:ident, $kind:expr, $list_path:literal, $get_path:literal, $tag:literal, $what:literal) => {
         #[doc = concat!("Lists ", $what, ".")]
-        #[utoipa::path(get, path = $list_path, tag = $tag, params(ListParams),
+        #[utoipa::path(get, path = $list_path, tag = $tag,
+            params(ListParams, ("q" = Option<String>, Query, description = "Full-text search (see /api/v1/search for the grammar); by relevance unless `sort` is given")),
             responses(
                 (status = 200, description = concat!("A page of ", $what, " (bare array; total in X-Total-Count)"), body = [ContentRecord],
                     headers(("X-Total-Count" = u64, description = "Items matching over all pages"),

@@ -104,8 +104,8 @@ pub fn parse_list(
             "_order" => json_order = Some(value.split(',').map(|o| o.trim().to_ascii_lowercase()).collect()),
             "include" => query.include = parse_names(value, spec.includes, "include")?,
             "fields" => query.fields = Some(parse_names(value, spec.fields, "fields")?),
-            "q" => search_unavailable(spec)?,
-            "filter" => parse_filter_object(value, spec, &mut query.filters)?,
+            "q" => query.search = Some(search_text(value, spec)?),
+            "filter" => parse_filter_object(value, spec, &mut query.filters, &mut query.search)?,
             _ => query.filters.push(parse_filter_param(key, std::slice::from_ref(value), spec)?),
         }
     }
@@ -138,8 +138,11 @@ pub fn parse_list(
         }
         sort = Some(keys);
     }
-    if let Some(sort) = sort {
-        query.sort = sort;
+    match sort {
+        Some(sort) => query.sort = sort,
+        // A search without a sort comes by relevance.
+        None if query.search.is_some() => query.sort.clear(),
+        None => {}
     }
 
     let style = apply_window(&mut query, &window, range_header, spec)?;
@@ -189,15 +192,12 @@ fn is_text_filter(key: &str, spec: &ResourceSpec) -> bool {
         .is_some_and(|f| f.ty == FieldType::Text)
 }
 
-fn search_unavailable(spec: &ResourceSpec) -> Result<(), AppError> {
-    Err(AppError::bad_request(
-        "search_unavailable",
-        if spec.searchable {
-            "full-text search (`q`) is not available yet; filter by fields instead"
-        } else {
-            "this resource does not support full-text search (`q`)"
-        },
-    ))
+/// The text of `q`, where the resource offers search (the search service parses it).
+fn search_text(value: &str, spec: &ResourceSpec) -> Result<String, AppError> {
+    if !spec.searchable {
+        return Err(AppError::bad_request("search_unavailable", "this resource does not support full-text search (`q`)"));
+    }
+    Ok(value.to_owned())
 }
 
 fn apply_window(
@@ -443,7 +443,7 @@ fn parse_timestamp(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-fn parse_filter_object(raw: &str, spec: &ResourceSpec, filters: &mut Vec<Filter>) -> Result<(), AppError> {
+fn parse_filter_object(raw: &str, spec: &ResourceSpec, filters: &mut Vec<Filter>, filters_search: &mut Option<String>) -> Result<(), AppError> {
     let object = match serde_json::from_str::<Value>(raw) {
         Ok(Value::Object(map)) => map,
         _ => return Err(bad("`filter` must be a JSON object like {\"status\":\"published\"}")),
@@ -453,7 +453,8 @@ fn parse_filter_object(raw: &str, spec: &ResourceSpec, filters: &mut Vec<Filter>
             continue;
         }
         if key == "q" {
-            search_unavailable(spec)?;
+            *filters_search = Some(search_text(&scalar_text(&key, value)?, spec)?);
+            continue;
         }
         let values: Vec<String> = match value {
             Value::Array(items) => items.into_iter().map(|v| scalar_text(&key, v)).collect::<Result<_, _>>()?,
@@ -635,8 +636,20 @@ mod tests {
     #[test]
     fn empty_search_and_foreign_range_units_are_ignored() {
         assert_eq!(parse("q=").unwrap(), parse("").unwrap());
+        assert_eq!(parse("filter={\"q\":\"\"}").unwrap(), parse("").unwrap());
         let q = parse_list("", Some("bytes=0-10"), &SPEC).unwrap().query;
         assert_eq!((q.offset, q.limit), (0, DEFAULT_LIMIT));
+    }
+
+    #[test]
+    fn a_search_comes_by_relevance_unless_sorted() {
+        let q = parse("q=union%20power").unwrap();
+        assert_eq!(q.search.as_deref(), Some("union power"));
+        assert!(q.sort.is_empty());
+        let q = parse("filter={\"q\":\"strike\",\"status\":\"published\"}&sort=title").unwrap();
+        assert_eq!(q.search.as_deref(), Some("strike"));
+        assert_eq!(q.sort, vec![Sort { field: "title", descending: false }]);
+        assert_eq!(q.filters.len(), 1);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod list_query;
 pub mod openapi;
 pub mod response;
 pub mod revisions;
+pub mod search;
 pub mod system;
 pub mod webhooks;
 
@@ -60,6 +61,7 @@ use crate::error::{AppError, problem_response};
         webhooks::list_webhooks, webhooks::get_webhook, webhooks::create_webhook, webhooks::replace_webhook, webhooks::patch_webhook, webhooks::delete_webhook,
         webhooks::rotate_webhook_secret, webhooks::ping_webhook, webhooks::replay_webhook, webhooks::list_deliveries, webhooks::get_delivery, webhooks::redeliver,
         webhooks::sync,
+        search::search,
     ),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem, crate::domain::ContentKind)),
@@ -77,6 +79,7 @@ use crate::error::{AppError, problem_response};
         (name = "revisions", description = "Saved versions of content items"),
         (name = "webhooks", description = "Signed event deliveries to other systems (admins)"),
         (name = "sync", description = "Initial download and deltas for mobile apps"),
+        (name = "search", description = "Ranked full-text search across kinds"),
     )
 )]
 pub struct ApiDoc;
@@ -163,7 +166,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(revisions::configure)
             .configure(content::configure)
             .configure(catalog::configure)
-            .configure(webhooks::configure),
+            .configure(webhooks::configure)
+            .configure(search::configure),
     );
 }
 

@@ -77,8 +77,23 @@ pub fn list(
     total: u64,
     items: Vec<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let offset = parsed.query.offset;
     let count = items.len() as u64;
+    list_with_body(req, state, principal, resource, parsed, total, count, Value::Array(items))
+}
+
+/// Answers a page of `count` items in another body than a bare array, with the list headers.
+#[allow(clippy::too_many_arguments)]
+pub fn list_with_body(
+    req: &HttpRequest,
+    state: &AppState,
+    principal: &Principal,
+    resource: &str,
+    parsed: &ParsedList,
+    total: u64,
+    count: u64,
+    body: Value,
+) -> Result<HttpResponse, AppError> {
+    let offset = parsed.query.offset;
     let content_range = if count == 0 {
         format!("{resource} */{total}")
     } else {
@@ -89,7 +104,7 @@ pub fn list(
         (header::CONTENT_RANGE, content_range),
         (header::LINK, link_header(req, state, parsed, total)),
     ];
-    json(req, state, principal, &Value::Array(items), headers)
+    json(req, state, principal, &body, headers)
 }
 
 /// The request URL's base (scheme, host and path) as clients should use it in links.

@@ -178,8 +178,20 @@ pub async fn save_in<E: CatalogEntry>(
     let action = if stored.is_some() { ChangeAction::Updated } else { ChangeAction::Created };
     audit::record(txn, principal, AuditEntry { resource: E::RESOURCE.as_str(), resource_id: Some(id), action: action.audit(), version_before: before, version_after: Some(after), details: None }).await?;
     let record = E::get(txn, principal, &IdOrSlug::Id(id)).await?;
+    if let Some(stored) = &stored {
+        if found_by(stored)? != found_by(&record)? {
+            crate::services::search::index::store_linked(txn, E::KIND, id).await?;
+        }
+    }
     changes::append(txn, change::<E>(&record, action, stored.as_ref().is_some_and(E::is_public), E::is_public(&record))?).await?;
     Ok(record)
+}
+
+/// What of an entry its items are found by in search: a sector's or tag's name, an author's
+/// name and whether their profile is public.
+fn found_by(record: &impl Serialize) -> Result<[Option<Value>; 3], AppError> {
+    let map = json_map(record)?;
+    Ok(["name", "display_name", "visible"].map(|field| map.get(field).cloned()))
 }
 
 /// The change a write of `record` appends.

@@ -169,7 +169,7 @@ fn entry(item: ContentRecord, authors: Vec<String>, categories: Vec<String>) -> 
         _ => (None, None),
     };
     let content_html = match commentary.filter(|c| !c.trim().is_empty()) {
-        Some(commentary) => format!("<p>{}</p>\n{}", escape_html(&commentary), item.body_html),
+        Some(commentary) => format!("<p>{}</p>\n{}", crate::rendering::escape_html(&commentary), item.body_html),
         None => item.body_html,
     };
     FeedEntry {
@@ -185,20 +185,4 @@ fn entry(item: ContentRecord, authors: Vec<String>, categories: Vec<String>) -> 
         updated: item.updated_at,
         image_url: item.featured_image_url,
     }
-}
-
-/// Text made safe to stand in HTML.
-fn escape_html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }

@@ -12,6 +12,7 @@ pub mod query;
 pub mod read_only;
 pub mod revisions;
 pub mod roles;
+pub mod search;
 pub mod seed;
 pub mod slug;
 pub mod sessions;

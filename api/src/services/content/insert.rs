@@ -144,6 +144,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
     .exec(db)
     .await?;
     insert_links(db, id, &new.author_ids, &new.sector_ids, &new.tag_ids, at).await?;
+    crate::services::search::index::store(db, &[id]).await?;
     Ok(id)
 }
 

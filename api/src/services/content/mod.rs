@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Select};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -16,6 +16,7 @@ use crate::policy::{Principal, content_visibility, editor_visibility, trash_visi
 use crate::services::blogs::BlogRecord;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
 use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, in_subquery, linked_to, reference_ids};
+use crate::services::search::Search;
 use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
 use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
 
@@ -180,6 +181,24 @@ pub async fn list(
     kind: Option<ContentKind>,
     query: &ListQuery,
 ) -> Result<(Page<ContentRecord>, ContentEmbeds), AppError> {
+    let backend = db.get_database_backend();
+    let (select, search) = matching(backend, principal, kind, query)?;
+    let select = ordered(select, search.as_ref(), query, backend)?;
+    let page = fetch_page(db, select, query).await?;
+    let with_bodies = query.wants_field("body") || query.wants_field("body_html");
+    let items = records(db, principal, page.items, with_bodies).await?;
+    let embeds = embeds(db, principal, &items, &query.include).await?;
+    Ok((Page { items, total: page.total }, embeds))
+}
+
+/// The rows the caller may read that meet the query's filters and search, unordered; and the
+/// parsed search, if there is one.
+pub(crate) fn matching(
+    backend: DbBackend,
+    principal: &Principal,
+    kind: Option<ContentKind>,
+    query: &ListQuery,
+) -> Result<(Select<content_item::Entity>, Option<Search>), AppError> {
     use content_item::Column as C;
     let trashed = FilterValue::Text("trashed".into());
     let wants_trash = query.filters.iter().any(|f| f.field == "status" && f.op == FilterOp::Eq && f.values.contains(&trashed));
@@ -221,12 +240,29 @@ pub async fn list(
         )),
         other => filter_column(other).map(|c| column_condition(c, f)),
     })?;
-    let select = apply_sort(select, query, C::Id, sort_column)?;
-    let page = fetch_page(db, select, query).await?;
-    let with_bodies = query.wants_field("body") || query.wants_field("body_html");
-    let items = records(db, principal, page.items, with_bodies).await?;
-    let embeds = embeds(db, principal, &items, &query.include).await?;
-    Ok((Page { items, total: page.total }, embeds))
+    match query.search.as_deref() {
+        Some(text) => {
+            let search = Search::parse(text)?;
+            Ok((search.constrain(select, backend), Some(search)))
+        }
+        None => Ok((select, None)),
+    }
+}
+
+/// Orders matching rows by the query's sort, or by relevance when it searches without one;
+/// `id` breaks ties.
+pub(crate) fn ordered(select: Select<content_item::Entity>, search: Option<&Search>, query: &ListQuery, backend: DbBackend) -> Result<Select<content_item::Entity>, AppError> {
+    let select = match search {
+        Some(search) if query.sort.is_empty() => search.by_relevance(select, backend),
+        _ => select,
+    };
+    apply_sort(select, query, content_item::Column::Id, sort_column)
+}
+
+/// The readable items among `ids` (with their bodies), in no particular order.
+pub(crate) async fn by_ids(db: &impl ConnectionTrait, principal: &Principal, ids: &[Uuid]) -> Result<Vec<ContentRecord>, AppError> {
+    let models = visible(principal, None).filter(content_item::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    records(db, principal, models, true).await
 }
 
 /// The items of `kind` the caller may read, with their bodies, as a plain GET shows them: the

@@ -250,6 +250,7 @@ async fn save(
         .await?;
     }
     replace_links(txn, id, &new, at).await?;
+    crate::services::search::index::store(txn, &[id]).await?;
     finish(txn, principal, kind, id, Done { action, version_before: Some(current.version), was_public: is_public_content(&model, at) }).await
 }
 
