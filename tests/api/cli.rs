@@ -1,4 +1,4 @@
-//! The `ou` command line: configuration errors, migrations and the demo seed.
+//! The `ou` command line: configuration errors, migrations, the demo seed and the search index.
 
 use std::process::Command;
 
@@ -65,7 +65,7 @@ fn migrations_and_demo_seed_from_the_command_line() {
     run(&["migrate", "up"]);
     assert!(dir.path().join("data/ou.db").exists(), "the embedded database lives in ./data");
     let status = run(&["migrate", "status"]);
-    assert_eq!(status.lines().filter(|l| l.starts_with("applied")).count(), 6, "{status}");
+    assert_eq!(status.lines().filter(|l| l.starts_with("applied")).count(), 7, "{status}");
     run(&["migrate", "down", "--steps", "2"]);
     let status = run(&["migrate", "status"]);
     assert_eq!(status.lines().filter(|l| l.starts_with("pending")).count(), 2, "{status}");
@@ -73,6 +73,10 @@ fn migrations_and_demo_seed_from_the_command_line() {
     assert!(first.contains("rows created"), "{first}");
     let second = run(&["seed-demo"]);
     assert!(second.contains(" 0 rows created"), "seeding twice adds nothing: {second}");
+    let reindexed = run(&["search", "reindex"]);
+    assert!(reindexed.contains("search index rebuilt: 32 items"), "every demo item is indexed again: {reindexed}");
+    let plan = run(&["search", "explain", "rapid response"]);
+    assert!(plan.contains("search_index VIRTUAL TABLE INDEX"), "the FTS5 index answers the match: {plan}");
 }
 
 #[test]

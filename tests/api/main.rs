@@ -18,6 +18,7 @@ mod permissions;
 mod product_roles;
 mod public_reads;
 mod read_only;
+mod search;
 mod statements;
 mod sync;
 mod versions;

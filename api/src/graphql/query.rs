@@ -485,8 +485,8 @@ impl QueryRoot {
     /// `orderBy` is given; `filter` narrows as on `content`.
     #[graphql(complexity = "first.unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
     async fn search(&self, ctx: &Context<'_>, query: String, first: Option<i32>, after: Option<String>, filter: Option<ContentFilter>, order_by: Option<ContentOrder>) -> Result<SearchConnection> {
-        let mut list = content_query(&content::ANY_CONTENT_SPEC, &filter.unwrap_or_default(), order_by)?;
-        list.search = Some(query);
+        let filter = ContentFilter { search: Some(query), ..filter.unwrap_or_default() };
+        let mut list = content_query(&content::ANY_CONTENT_SPEC, &filter, order_by)?;
         let RelayWindow::Range { offset, limit } = relay_window(first, after, None, None)? else {
             return Err(bad_input("search pages forward only: use `first` and `after`"));
         };
