@@ -81,31 +81,34 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
-/// The text of sanitized HTML: tags become spaces, character references their characters.
+/// The text of sanitized HTML: tags and runs of white space become one space, character
+/// references their characters.
 pub fn plain_text(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
+    let space = |text: &mut String| {
+        if !text.is_empty() && !text.ends_with(' ') {
+            text.push(' ');
+        }
+    };
     let mut rest = html;
     while let Some(c) = rest.chars().next() {
         match c {
             '<' => {
-                let close = rest.find('>').map_or(rest.len(), |i| i + 1);
-                if !text.ends_with(char::is_whitespace) && !text.is_empty() {
-                    text.push(' ');
-                }
-                rest = &rest[close..];
+                space(&mut text);
+                rest = &rest[rest.find('>').map_or(rest.len(), |i| i + 1)..];
             }
             '&' => {
                 let (decoded, used) = reference(rest).unwrap_or(('&', 1));
-                text.push(decoded);
+                if decoded.is_whitespace() { space(&mut text) } else { text.push(decoded) }
                 rest = &rest[used..];
             }
             c => {
-                text.push(c);
+                if c.is_whitespace() { space(&mut text) } else { text.push(c) }
                 rest = &rest[c.len_utf8()..];
             }
         }
     }
-    text.trim().to_owned()
+    text.trim_end().to_owned()
 }
 
 /// The character a reference at the start of `text` stands for, and its length.

@@ -12,6 +12,7 @@ mod errors;
 mod feeds;
 mod fixtures;
 mod graphql;
+mod guides;
 mod limits;
 mod list_dialects;
 mod permissions;

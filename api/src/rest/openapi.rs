@@ -8,10 +8,10 @@ use utoipa::OpenApi;
 
 use crate::listing::{FieldType, FilterField, ResourceSpec};
 use crate::rest::ApiDoc;
-use crate::services::{blogs, content, editors, taxonomy};
+use crate::services::{blogs, content, editors, search, taxonomy};
 
 /// Each collection path and the spec its parser uses.
-fn collections() -> [(&'static str, &'static ResourceSpec); 10] {
+fn collections() -> [(&'static str, &'static ResourceSpec); 11] {
     [
         ("/api/v1/essays", &content::ESSAY_SPEC),
         ("/api/v1/analyses", &content::ANALYSIS_SPEC),
@@ -23,6 +23,7 @@ fn collections() -> [(&'static str, &'static ResourceSpec); 10] {
         ("/api/v1/sectors", &taxonomy::SECTOR_SPEC),
         ("/api/v1/tags", &taxonomy::TAG_SPEC),
         ("/api/v1/questions", &taxonomy::QUESTION_SPEC),
+        ("/api/v1/search", &search::SEARCH_SPEC),
     ]
 }
 
@@ -151,6 +152,9 @@ fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
     }
     if spec.includes.is_empty() {
         params.retain(|p| p["name"] != "include");
+    }
+    if spec.fields.is_empty() {
+        params.retain(|p| p["name"] != "fields");
     }
     if !spec.searchable {
         params.retain(|p| p["name"] != "q");

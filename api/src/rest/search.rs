@@ -90,27 +90,25 @@ pub struct SearchResults {
     pub did_you_mean: Option<String>,
 }
 
-/// The search parameters besides the list ones.
+/// The search parameters besides the list ones (the filters come from the search's spec).
 #[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 struct SearchParams {
     /// Words (all required), `"exact phrase"`, `-excluded`, `a OR b`, `prefix*`; at most 500 characters.
+    #[param(min_length = 1, max_length = 500)]
     q: String,
     /// Answer an object with hits, total, facets by kind and sector, and `did_you_mean`.
     facets: Option<bool>,
-    /// essay, strategy_analysis, blog_post or news_link (comma-separated for several).
-    kind: Option<String>,
-    /// Sector slug or id.
-    sector: Option<String>,
-    /// Tag slug or id.
-    tag: Option<String>,
-    /// Author (editor) slug or id.
-    author: Option<String>,
-    /// Published after this instant or date.
-    published_after: Option<String>,
-    /// Published before this instant or date.
-    published_before: Option<String>,
+}
+
+/// What `/search` answers: a bare array of hits, or with `facets=true` the results object.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SearchAnswer {
+    Hits(Vec<SearchHit>),
+    WithFacets(SearchResults),
 }
 
 /// Splits off `facets`, which only this endpoint takes, and parses the rest as a list.
@@ -146,7 +144,7 @@ fn parse(req: &HttpRequest) -> Result<(ParsedList, bool), AppError> {
 /// usual list headers, or with `facets=true` an object that adds facet counts and a suggestion.
 #[utoipa::path(get, path = "/api/v1/search", tag = "search", params(SearchParams, ListParams), security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "Hits (bare array; total in X-Total-Count), or with `facets=true` a SearchResults object", body = [SearchHit],
+        (status = 200, description = "Hits (bare array; total in X-Total-Count), or with `facets=true` a SearchResults object", body = SearchAnswer,
             headers(("X-Total-Count" = u64, description = "Matches over all pages"),
                     ("Content-Range" = String, description = "e.g. `search 0-19/42`"),
                     ("Link" = String, description = "RFC 8288 first/prev/next/last"))),

@@ -48,9 +48,11 @@ pub fn snippet(texts: &[&str], terms: &[&Term]) -> String {
 }
 
 fn passage(text: &str, spans: &[(usize, usize)], marks: &[bool], from: usize) -> String {
-    let Some(&(start, _)) = spans.get(from) else {
+    let Some(&(first, _)) = spans.get(from) else {
         return String::new();
     };
+    // From the start, the passage keeps what comes before the first word.
+    let start = if from == 0 { 0 } else { first };
     let to = (from + LENGTH).min(spans.len());
     let end = spans[to - 1].1;
     let mut out = String::new();
