@@ -176,8 +176,8 @@ async fn title_matches_rank_first_and_snippets_are_escaped(app: TestApp) {
     app.seed_demo().await;
     let labor = sector_id(&app, "labor").await;
     let climate = sector_id(&app, "climate-justice").await;
-    let body_hit = published(&app, ContentKind::Essay, "A long piece", "Nothing to see.", "Deep in the text the zephyrine plan & more.", labor).await;
-    let title_hit = published(&app, ContentKind::StrategyAnalysis, "The Zephyrine Plan", "A summary.", "Other words entirely.", climate).await;
+    let body_hit = published(&app, ContentKind::Essay, "A long piece", "Nothing to see.", &format!("Deep in the text the zephyrine plan & more. {}", "The zephyrine again. ".repeat(20)), labor).await;
+    let title_hit = published(&app, ContentKind::StrategyAnalysis, "The Zephyrine Plan", "A summary.", &"Other words entirely. ".repeat(200), climate).await;
     let summary_hit = published(&app, ContentKind::NewsLink, "News of the day", "The zephyrine plan <script>alert(1)</script> & more, reported.", "Body.", climate).await;
     let reply = app.get("/api/v1/search?q=zephyrine&facets=true").await;
     assert_eq!(reply.status, 200);

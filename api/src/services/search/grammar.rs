@@ -166,6 +166,18 @@ pub fn parse(input: &str) -> Result<Query, AppError> {
     Ok(Query { clauses })
 }
 
+/// One term as `to_tsquery` text: quoted lexemes, a phrase joined by `<->`, `:*` for a prefix.
+fn tsquery_term(t: &Term) -> String {
+    let last = t.words.len() - 1;
+    let lexemes: Vec<String> = t
+        .words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("'{w}'{}", if t.prefix && i == last { ":*" } else { "" }))
+        .collect();
+    format!("({})", lexemes.join(" <-> "))
+}
+
 impl Query {
     /// The FTS5 MATCH expression: every word a quoted string, so none is an operator.
     pub fn to_fts5(&self) -> String {
@@ -188,24 +200,19 @@ impl Query {
 
     /// The `to_tsquery('simple', …)` text: every word a quoted lexeme.
     pub fn to_tsquery(&self) -> String {
-        let term = |t: &Term| {
-            let last = t.words.len() - 1;
-            let lexemes: Vec<String> = t
-                .words
-                .iter()
-                .enumerate()
-                .map(|(i, w)| format!("'{w}'{}", if t.prefix && i == last { ":*" } else { "" }))
-                .collect();
-            format!("({})", lexemes.join(" <-> "))
-        };
         self.clauses
             .iter()
             .map(|clause| match clause {
-                Clause::AnyOf(terms) => format!("({})", terms.iter().map(term).collect::<Vec<_>>().join(" | ")),
-                Clause::Not(t) => format!("!{}", term(t)),
+                Clause::AnyOf(terms) => format!("({})", terms.iter().map(tsquery_term).collect::<Vec<_>>().join(" | ")),
+                Clause::Not(t) => format!("!{}", tsquery_term(t)),
             })
             .collect::<Vec<_>>()
             .join(" & ")
+    }
+
+    /// A `to_tsquery` text that any one of the wanted terms satisfies (which fields hold a match).
+    pub fn to_tsquery_any(&self) -> String {
+        self.wanted().map(tsquery_term).collect::<Vec<_>>().join(" | ")
     }
 
     /// The terms a match may show (for highlighting), excluded ones left out.
@@ -253,6 +260,7 @@ mod tests {
         assert_eq!(fts("e-mail"), r#"("e mail")"#);
         assert_eq!(parse("strike OR walkout -scab").unwrap().to_tsquery(), "(('strike') | ('walkout')) & !('scab')");
         assert_eq!(parse(r#""rank file"* x"#).unwrap().to_tsquery(), "(('rank' <-> 'file':*)) & (('x'))");
+        assert_eq!(parse("strike OR walkout -scab wage").unwrap().to_tsquery_any(), "('strike') | ('walkout') | ('wage')");
     }
 
     #[test]

@@ -30,10 +30,20 @@ pub struct Search {
     query: grammar::Query,
 }
 
-/// Column weights: title, lead (subtitle, summary, takeaways), body, names.
-const SQLITE_SCORE: &str = "-bm25(\"search_index\", 10.0, 5.0, 2.0, 1.0)";
-/// The same order of weights as PostgreSQL's `{D, C, B, A}`, normalized by document length.
-const POSTGRES_SCORE: &str = "ts_rank('{0.1, 0.2, 0.4, 1.0}', \"search_documents\".\"search_vector\", to_tsquery('simple', $1), 1)::float8";
+/// A score is the sum of the fields that hold a query word (title 8, lead 4, body 2, names 1),
+/// so a title match outranks any number of body matches, plus a fraction below 1 from the
+/// database's own ranking (BM25, `ts_rank`) that orders matches within those tiers.
+const SQLITE_SCORE: &str = "(CASE WHEN bm25(\"search_index\", 1.0, 0.0, 0.0, 0.0) < 0 THEN 8 ELSE 0 END \
+    + CASE WHEN bm25(\"search_index\", 0.0, 1.0, 0.0, 0.0) < 0 THEN 4 ELSE 0 END \
+    + CASE WHEN bm25(\"search_index\", 0.0, 0.0, 1.0, 0.0) < 0 THEN 2 ELSE 0 END \
+    + CASE WHEN bm25(\"search_index\", 0.0, 0.0, 0.0, 1.0) < 0 THEN 1 ELSE 0 END \
+    + 1.0 - 1.0 / (1.0 - bm25(\"search_index\", 10.0, 5.0, 2.0, 1.0)))";
+/// `$1` is the query, `$2` any of its wanted terms; weights A–D are title, lead, body, names.
+const POSTGRES_SCORE: &str = "(CASE WHEN ts_filter(\"search_documents\".\"search_vector\", '{a}') @@ to_tsquery('simple', $2) THEN 8 ELSE 0 END \
+    + CASE WHEN ts_filter(\"search_documents\".\"search_vector\", '{b}') @@ to_tsquery('simple', $2) THEN 4 ELSE 0 END \
+    + CASE WHEN ts_filter(\"search_documents\".\"search_vector\", '{c}') @@ to_tsquery('simple', $2) THEN 2 ELSE 0 END \
+    + CASE WHEN ts_filter(\"search_documents\".\"search_vector\", '{d}') @@ to_tsquery('simple', $2) THEN 1 ELSE 0 END \
+    + 1.0 - 1.0 / (1.0 + ts_rank('{0.1, 0.2, 0.4, 1.0}', \"search_documents\".\"search_vector\", to_tsquery('simple', $1), 0)))::float8";
 
 impl Search {
     /// Parses what the caller typed (see [`grammar`]).
@@ -68,7 +78,7 @@ impl Search {
     pub(crate) fn score(&self, backend: DbBackend) -> Expr {
         match backend {
             DbBackend::Sqlite => Expr::cust(SQLITE_SCORE),
-            _ => Expr::cust_with_values(POSTGRES_SCORE, [self.query.to_tsquery()]),
+            _ => Expr::cust_with_values(POSTGRES_SCORE, [self.query.to_tsquery(), self.query.to_tsquery_any()]),
         }
     }
 
