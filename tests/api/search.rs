@@ -255,6 +255,8 @@ async fn every_write_is_searchable_at_once(app: TestApp) {
     assert_eq!(app.get("/api/v1/search?q=sorrel").await.total(), 0);
     assert_eq!(found("sorrel").await, 0);
     assert_eq!(app.get_as(&admin, "/api/v1/essays?q=sorrel&status=trashed").await.total(), 1);
+    assert_eq!(app.get_as(&admin, "/api/v1/search?q=sorrel&status=trashed").await.ids(), vec![id.clone()]);
+    assert_eq!(app.get("/api/v1/search?q=sorrel&status=trashed").await.total(), 0, "the trash is not public");
     assert_eq!(app.send(Method::DELETE, &format!("/api/v1/essays/{id}?purge=true"), Some(&admin), None, &[]).await.status, 200);
     assert_eq!(app.get_as(&admin, "/api/v1/essays?q=sorrel&status=trashed").await.total(), 0);
     let documents = entity::search_document::Entity::find().filter(entity::search_document::Column::ContentId.eq(Uuid::parse_str(&id).unwrap())).all(&app.db).await.unwrap();

@@ -493,7 +493,6 @@ impl QueryRoot {
         list.offset = offset;
         list.limit = limit;
         let look = ctx.look_ahead();
-        list.count_total = look.field("totalCount").exists();
         let results = search::search(&state(ctx)?.db, principal(ctx)?, &list, look.field("facets").exists()).await.map_err(|e| e.to_graphql())?;
         let items: Vec<ContentRecord> = results.hits.items.iter().map(|hit| hit.item.clone()).collect();
         ctx.data::<Loaders>()?.prefetch_content(&items, &selection(&look)).await.map_err(|e| e.to_graphql())?;

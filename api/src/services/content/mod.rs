@@ -33,7 +33,7 @@ pub use nested::{Parent, pages_by_parent};
 pub use input::ContentInput;
 pub use workflow::{Transition, due_for_publication, publish_scheduled, transition};
 pub use write::{create, purge, restore, restore_revision, trash, update};
-pub use spec::{ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
+pub use spec::{ALL_KIND_FILTERS, ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
 /// A content item of any kind, as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -259,9 +259,11 @@ pub(crate) fn ordered(select: Select<content_item::Entity>, search: Option<&Sear
     apply_sort(select, query, content_item::Column::Id, sort_column)
 }
 
-/// The readable items among `ids` (with their bodies), in no particular order.
+/// The items among `ids` the caller may read or restore from the trash (with their bodies), in
+/// no particular order.
 pub(crate) async fn by_ids(db: &impl ConnectionTrait, principal: &Principal, ids: &[Uuid]) -> Result<Vec<ContentRecord>, AppError> {
-    let models = visible(principal, None).filter(content_item::Column::Id.is_in(ids.iter().copied())).all(db).await?;
+    let readable = Condition::any().add(content_visibility(principal, None, Utc::now())).add(trash_visibility(principal, None));
+    let models = content_item::Entity::find().filter(readable).filter(content_item::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     records(db, principal, models, true).await
 }
 

@@ -90,10 +90,13 @@ pub static NEWS_LINK_SPEC: ResourceSpec = ResourceSpec {
     searchable: true,
 };
 
+/// The filters of content of every kind (`/content`, and search).
+pub const ALL_KIND_FILTERS: &[&[FilterField]] = &[COMMON_FILTERS, KIND_FILTER, QUESTION_FILTER, FEATURED_FILTER, BLOG_FILTER, NEWS_FILTERS];
+
 /// List parameters for `/content` (all kinds).
 pub static ANY_CONTENT_SPEC: ResourceSpec = ResourceSpec {
     name: "content",
-    filters: &[COMMON_FILTERS, KIND_FILTER, QUESTION_FILTER, FEATURED_FILTER, BLOG_FILTER, NEWS_FILTERS],
+    filters: ALL_KIND_FILTERS,
     sorts: &[
         "published_at", "created_at", "updated_at", "title", "slug", "status", "scheduled_at",
         "reading_time_minutes", "word_count", "version", "kind", "id",

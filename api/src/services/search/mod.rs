@@ -15,7 +15,7 @@ use entity::{content_item, content_sector, search_document};
 
 use crate::domain::ContentKind;
 use crate::error::AppError;
-use crate::listing::{FieldType, FilterField, ListQuery, Page, ResourceSpec};
+use crate::listing::{ListQuery, Page, ResourceSpec};
 use crate::policy::Principal;
 use crate::services::content::{self, ContentRecord};
 use crate::services::taxonomy;
@@ -88,23 +88,10 @@ impl Search {
     }
 }
 
-const KINDS: &[&str] = ContentKind::NAMES;
-const STATUSES: &[&str] = crate::domain::ContentStatus::NAMES;
-
-/// What `/search` accepts besides `q`.
+/// What `/search` accepts besides `q`: the filters of `/content`, and a few sorts.
 pub static SEARCH_SPEC: ResourceSpec = ResourceSpec {
     name: "search",
-    filters: &[&[
-        FilterField { name: "kind", aliases: &[], ty: FieldType::Enum(KINDS) },
-        FilterField { name: "status", aliases: &[], ty: FieldType::Enum(STATUSES) },
-        FilterField { name: "sector", aliases: &["sector_id"], ty: FieldType::Reference },
-        FilterField { name: "tag", aliases: &["tag_id"], ty: FieldType::Reference },
-        FilterField { name: "author", aliases: &["author_id"], ty: FieldType::Reference },
-        FilterField { name: "question", aliases: &["question_id"], ty: FieldType::Reference },
-        FilterField { name: "blog", aliases: &["blog_id"], ty: FieldType::Reference },
-        FilterField { name: "published_at", aliases: &[], ty: FieldType::Timestamp },
-        FilterField { name: "updated_at", aliases: &[], ty: FieldType::Timestamp },
-    ]],
+    filters: content::ALL_KIND_FILTERS,
     sorts: &["published_at", "updated_at", "title"],
     default_sort: &[],
     includes: &[],
@@ -152,23 +139,19 @@ struct Ranked {
     score: f64,
 }
 
-/// Searches across kinds: `query.search` is required, its filters and sort apply.
+/// Searches across kinds: `query.search` is required, its filters and sort apply; the total is
+/// always counted.
 pub async fn search(db: &impl ConnectionTrait, principal: &Principal, query: &ListQuery, with_facets: bool) -> Result<Results, AppError> {
     let backend = db.get_database_backend();
     let (select, search) = content::matching(backend, principal, None, query)?;
     let search = search.ok_or_else(|| AppError::bad_request("invalid_search", "give the words to look for in `q`"))?;
-    let total = if query.count_total || query.limit == 0 { select.clone().count(db).await? } else { 0 };
+    let total = select.clone().count(db).await?;
     let ordered = content::ordered(select.clone(), Some(&search), query, backend)?;
-    let mut ranked = ordered.select_only().column(content_item::Column::Id).expr_as(search.score(backend), "score").offset(query.offset);
-    // Without a count, one row more tells whether another page follows.
-    ranked = ranked.limit(if query.count_total { query.limit } else { query.limit + 1 });
-    let mut rows = if query.limit == 0 { Vec::new() } else { ranked.into_model::<Ranked>().all(db).await? };
-    let total = if query.count_total {
-        total
+    let ranked = ordered.select_only().column(content_item::Column::Id).expr_as(search.score(backend), "score");
+    let rows = if query.limit == 0 || query.offset >= total {
+        Vec::new()
     } else {
-        let more = rows.len() as u64 > query.limit;
-        rows.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
-        query.offset + rows.len() as u64 + u64::from(more)
+        ranked.offset(query.offset).limit(query.limit).into_model::<Ranked>().all(db).await?
     };
     let hits = hits(db, principal, &search, rows).await?;
     let facets = if with_facets { Some(facets(db, select).await?) } else { None };
