@@ -268,6 +268,21 @@ async fn every_write_is_searchable_at_once(app: TestApp) {
     assert_eq!(app.get("/api/v1/search?q=organizing&limit=100").await.ids(), before);
 }
 
+async fn the_longest_body_of_distinct_words_is_indexed(app: TestApp) {
+    let admin = app.admin().await;
+    // 499,999 characters, nearly every word a new one: the worst case for an index's size.
+    let mut body = String::from("openingword ");
+    let mut n = 0u64;
+    while body.len() < 499_990 {
+        body.push_str(&format!("w{n:x} "));
+        n += 1;
+    }
+    let created = app.post_as(&admin, "/api/v1/essays", &json!({"title": "A very long essay", "summary": "s", "body": body})).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body[..created.body.len().min(500)]));
+    assert_eq!(app.get_as(&admin, "/api/v1/search?q=openingword").await.total(), 1);
+    assert_eq!(app.get_as(&admin, "/api/v1/search?q=w1f").await.total(), 1, "early words are found");
+}
+
 async fn a_misspelt_search_gets_a_suggestion(app: TestApp) {
     app.seed_demo().await;
     let body = app.get("/api/v1/search?q=warehuose&facets=true").await.json();
@@ -356,6 +371,7 @@ crate::on_both_databases!(
     everyone_finds_exactly_what_the_lists_show_them,
     title_matches_rank_first_and_snippets_are_escaped,
     every_write_is_searchable_at_once,
+    the_longest_body_of_distinct_words_is_indexed,
     a_misspelt_search_gets_a_suggestion,
     statements_do_not_grow_with_the_page,
     graphql_search_is_a_connection_with_snippets,

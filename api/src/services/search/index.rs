@@ -18,6 +18,9 @@ use crate::services::editors::visible_editor_ids;
 
 /// Items stored per statement.
 const BATCH: usize = 100;
+/// The part of a body that is searched, in characters: enough for any essay, and it keeps a
+/// PostgreSQL vector of distinct words far below its 1 MB limit.
+const BODY_CHARS: usize = 100_000;
 
 /// One item's text, field by field, from the most to the least telling.
 struct Document {
@@ -124,11 +127,20 @@ async fn documents(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<Docume
                 content_id: item.id,
                 title: item.title,
                 lead: lead.into_iter().flatten().filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n"),
-                body: bodies.remove(&item.id).unwrap_or_default(),
+                body: bodies.remove(&item.id).map(|b| searched_part(b, BODY_CHARS)).unwrap_or_default(),
                 people: people.join("\n"),
             }
         })
         .collect())
+}
+
+/// The first `limit` characters of `text`, cut after a whole word.
+fn searched_part(mut text: String, limit: usize) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(limit) {
+        let end = text[..cut].rfind(char::is_whitespace).unwrap_or(cut);
+        text.truncate(end);
+    }
+    text
 }
 
 /// `SELECT link.content_id, target.name FROM link JOIN target ON … WHERE link.content_id IN ids`.
