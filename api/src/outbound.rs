@@ -30,6 +30,8 @@ pub struct Answer {
     pub headers: HeaderMap,
     /// The body, up to the read limit.
     pub body: Vec<u8>,
+    /// Whether the body was cut at the read limit.
+    pub truncated: bool,
     pub elapsed: Duration,
 }
 
@@ -179,14 +181,27 @@ impl Outbound {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut body = Vec::new();
-        while body.len() < self.max_body {
+        let mut truncated = false;
+        loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk[..chunk.len().min(self.max_body - body.len())]),
+                Ok(Some(chunk)) => {
+                    let room = self.max_body - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if chunk.len() > room {
+                        truncated = true;
+                        break;
+                    }
+                }
                 Ok(None) => break,
                 Err(e) => return Err(OutboundError::Failed(describe(&e))),
             }
         }
-        Ok(Answer { status, headers, body, elapsed: started.elapsed() })
+        Ok(Answer { status, headers, body, truncated, elapsed: started.elapsed() })
+    }
+
+    /// Whether the client may reach loopback and private addresses.
+    pub fn allows_private(&self) -> bool {
+        self.allow_private
     }
 
     /// A POST to `url`, to complete and [`send`](Self::send).

@@ -35,6 +35,9 @@ const KEYS: &[&str] = &[
     "webhook_failure_limit",
     "webhook_secret_grace_hours",
     "change_log_retention_days",
+    "news_poll_interval_seconds",
+    "news_fetch_timeout_seconds",
+    "news_failure_limit",
 ];
 
 /// The server's configuration, validated once at start.
@@ -96,6 +99,13 @@ pub struct Settings {
     pub webhook_secret_grace_hours: u32,
     /// Days the change log keeps changes; a sync token older than that must start over.
     pub change_log_retention_days: u32,
+    /// How often this node looks for news sources due a poll, in seconds; 0 turns polling off
+    /// on this node.
+    pub news_poll_interval_seconds: u32,
+    /// Longest a news source's answer may take, in seconds (connecting: at most 10).
+    pub news_fetch_timeout_seconds: u32,
+    /// Failed polls in a row after which a news source is paused.
+    pub news_failure_limit: u32,
 }
 
 impl Default for Settings {
@@ -128,6 +138,9 @@ impl Default for Settings {
             webhook_failure_limit: 5,
             webhook_secret_grace_hours: 24,
             change_log_retention_days: 90,
+            news_poll_interval_seconds: 30,
+            news_fetch_timeout_seconds: 20,
+            news_failure_limit: 10,
         }
     }
 }
@@ -208,6 +221,12 @@ impl Settings {
         self.retry_schedule()?;
         if self.webhook_failure_limit == 0 {
             return Err(SettingsError::Invalid { key: "webhook_failure_limit", message: "must be at least 1".into() });
+        }
+        if !(1..=120).contains(&self.news_fetch_timeout_seconds) {
+            return Err(SettingsError::Invalid { key: "news_fetch_timeout_seconds", message: "must be between 1 and 120".into() });
+        }
+        if self.news_failure_limit == 0 {
+            return Err(SettingsError::Invalid { key: "news_failure_limit", message: "must be at least 1".into() });
         }
         if !(1..=3650).contains(&self.change_log_retention_days) {
             return Err(SettingsError::Invalid { key: "change_log_retention_days", message: "must be between 1 and 3650".into() });

@@ -168,7 +168,16 @@ impl Application {
         crate::jobs::retention::spawn(db.clone(), settings.change_log_retention_days);
         // Built once; the GraphQL adapter holds them, the shared state knows nothing of GraphQL.
         let schemas = crate::graphql::build_schemas(settings.graphql_introspection);
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now() };
+        let news = crate::services::news::poll::Poller {
+            db: db.clone(),
+            outbound: crate::outbound::Outbound::new(settings.outbound_allow_private, crate::services::news::poll::limits(settings.news_fetch_timeout_seconds))?,
+            timeout: std::time::Duration::from_secs(u64::from(settings.news_fetch_timeout_seconds)),
+            failure_limit: settings.news_failure_limit,
+        };
+        if settings.news_poll_interval_seconds > 0 {
+            crate::jobs::news::spawn(news.clone(), std::time::Duration::from_secs(u64::from(settings.news_poll_interval_seconds)));
+        }
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), news };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;

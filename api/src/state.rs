@@ -24,6 +24,8 @@ pub struct AppState {
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.
     pub started_at: std::time::Instant,
+    /// Polls news sources (the job, and `POST …/poll`) through the guarded client.
+    pub news: crate::services::news::poll::Poller,
 }
 
 impl AppState {

@@ -27,6 +27,8 @@ pub struct Model {
     pub source_url: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub commentary: Option<String>,
+    /// The news source a news link was drafted from.
+    pub news_source_id: Option<Uuid>,
     pub featured_image_url: Option<String>,
     pub seo_title: Option<String>,
     pub seo_description: Option<String>,

@@ -10,6 +10,7 @@ mod m20261125_000004_create_operations;
 mod m20261202_000005_versions_and_text;
 mod m20261202_000006_change_log_and_webhooks;
 mod m20261202_000007_search_index;
+mod m20261202_000008_news_sources;
 
 /// The ordered list of migrations the `ou` binary applies.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_versions_and_text::Migration),
             Box::new(m20261202_000006_change_log_and_webhooks::Migration),
             Box::new(m20261202_000007_search_index::Migration),
+            Box::new(m20261202_000008_news_sources::Migration),
         ]
     }
 }

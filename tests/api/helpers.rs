@@ -125,8 +125,9 @@ impl TestApp {
             admin_password: ADMIN_PASSWORD.into(),
             // Off by default, so statement counts are exact; tests of scheduling start a node with it.
             scheduler_interval_seconds: 0,
-            // Likewise webhook delivery; its tests turn it on.
+            // Likewise webhook delivery and news polling; their tests turn them on.
             webhook_interval_seconds: 0,
+            news_poll_interval_seconds: 0,
             ..Settings::default()
         };
         let mut owned_database = None;

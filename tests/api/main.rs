@@ -15,6 +15,7 @@ mod graphql;
 mod guides;
 mod limits;
 mod list_dialects;
+mod news;
 mod permissions;
 mod product_roles;
 mod public_reads;

@@ -22,12 +22,15 @@ const GRANTS: &[(&str, &[Resource], &[Action], Scope)] = &[
     // archive, restore) but purge; manage tags, blogs and editor profiles.
     ("editor", CONTENT, &[Read, Create, Update, Delete, Submit, Publish, Unpublish, Schedule, Archive, Restore], Scope::Sector),
     ("editor", &[Blogs, Editors, Tags], &[Create, Update, Delete], Scope::All),
+    // editors and news collectors manage the news sources of their sectors (the news
+    // aggregation issue, which details §4's "manage news sources").
+    ("editor", &[NewsSources], &[Read, Create, Update, Delete], Scope::Sector),
     // author: create drafts, edit and delete their own, submit for review, read their own; no publishing.
     ("author", &[Essays, Analyses, BlogPosts], &[Read, Create, Update, Delete, Submit], Scope::Own),
     // news_collector: create, edit, publish and unpublish news links (and keep them tidy: trash,
     // archive, restore, submit); manage news sources.
     ("news_collector", &[NewsLinks], &[Read, Create, Update, Delete, Submit, Publish, Unpublish, Archive, Restore], Scope::All),
-    ("news_collector", &[NewsSources], &[Read, Create, Update, Delete], Scope::All),
+    ("news_collector", &[NewsSources], &[Read, Create, Update, Delete], Scope::Sector),
 ];
 
 /// Every default role with what it may do.

@@ -16,6 +16,8 @@ use crate::services::taxonomy::{QuestionInput, Questions, SectorInput, Sectors, 
 use crate::services::write;
 use crate::services::roles::{self, RoleInput, RoleRecord};
 use crate::services::users::{self, UserInput, UserRecord};
+use crate::services::news::poll::PollReport;
+use crate::services::news::{self, NewsSourceInput, NewsSourceRecord};
 use crate::services::webhooks::{self, DeliveryRecord, Replayed, WebhookInput, WebhookRecord, WebhookWithSecret};
 use crate::error::AppError;
 use crate::graphql::types::{Content, parse_global_id};
@@ -184,6 +186,30 @@ impl MutationRoot {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKeyRecord> {
         let (state, who) = context(ctx)?;
         api_keys::revoke(&state.db, who, uuid_of(&id, "API key")?).await.map_err(|e| e.to_graphql())
+    }
+
+    /// Adds a news source after checking that its URL answers a feed (collectors and editors
+    /// of its sectors, admins).
+    async fn create_news_source(&self, ctx: &Context<'_>, input: NewsSourceInput) -> Result<NewsSourceRecord> {
+        let (state, who) = context(ctx)?;
+        news::create(&state.db, who, write::Written::Input(input), &state.news.outbound).await.map_err(|e| e.to_graphql())
+    }
+    /// Replaces a news source's settings; `active: true` resumes a paused source.
+    async fn update_news_source(&self, ctx: &Context<'_>, id: ID, input: NewsSourceInput, expected_version: Option<i32>) -> Result<NewsSourceRecord> {
+        let (state, who) = context(ctx)?;
+        let precondition = Precondition { version: expected_version, ..Precondition::default() };
+        news::update(&state.db, who, uuid_of(&id, "news source")?, write::Written::Input(input), precondition, &state.news.outbound).await.map_err(|e| e.to_graphql())
+    }
+    /// Removes a news source; its news links stay.
+    async fn delete_news_source(&self, ctx: &Context<'_>, id: ID, expected_version: Option<i32>) -> Result<NewsSourceRecord> {
+        let (state, who) = context(ctx)?;
+        let precondition = Precondition { version: expected_version, ..Precondition::default() };
+        news::delete(&state.db, who, uuid_of(&id, "news source")?, precondition).await.map_err(|e| e.to_graphql())
+    }
+    /// Polls a news source now and tells what came of it.
+    async fn poll_news_source(&self, ctx: &Context<'_>, id: ID) -> Result<PollReport> {
+        let (state, who) = context(ctx)?;
+        news::poll_now(&state.db, who, uuid_of(&id, "news source")?, &state.news).await.map_err(|e| e.to_graphql())
     }
 
     /// Creates a webhook endpoint; the answer holds its `whsec_` secret, shown this once (admins).

@@ -15,6 +15,7 @@ use crate::policy::Principal;
 use crate::listing::encode_cursor;
 use crate::graphql::search::SearchConnection;
 use crate::services::content::{self, ContentLookup, ContentRecord};
+use crate::services::news::{self, NewsSourceRecord};
 use crate::services::search;
 use crate::services::api_keys::{self, ApiKeyRecord};
 use crate::services::audit::{self, AuditRecord};
@@ -96,6 +97,7 @@ connection!(RoleConnection, RoleEdge, RoleRecord, "roles");
 connection!(ApiKeyConnection, ApiKeyEdge, ApiKeyRecord, "API keys");
 connection!(AuditEntryConnection, AuditEntryEdge, AuditRecord, "audit entries");
 connection!(WebhookConnection, WebhookEdge, WebhookRecord, "webhook endpoints");
+connection!(NewsSourceConnection, NewsSourceEdge, NewsSourceRecord, "news sources");
 connection!(WebhookDeliveryConnection, WebhookDeliveryEdge, DeliveryRecord, "webhook deliveries");
 
 fn bad_input(message: impl Into<String>) -> async_graphql::Error {
@@ -187,6 +189,8 @@ pub struct ContentFilter {
     pub title_contains: Option<String>,
     /// Full-text search in the `search` grammar; by relevance unless `orderBy` is given.
     pub search: Option<String>,
+    /// News links drafted from these news sources.
+    pub news_source: Option<Vec<Uuid>>,
 }
 
 /// Orders of content lists.
@@ -259,6 +263,9 @@ fn content_query(spec: &'static ResourceSpec, filter: &ContentFilter, order: Opt
     }
     if let Some(before) = filter.published_before {
         push(Filter { field: "published_at", op: FilterOp::Lt, values: vec![FilterValue::Timestamp(before)] })?;
+    }
+    if let Some(sources) = &filter.news_source {
+        push(Filter { field: "source", op: FilterOp::Eq, values: sources.iter().map(|s| FilterValue::Uuid(*s)).collect() })?;
     }
     if let Some(text) = &filter.title_contains {
         push(Filter { field: "title", op: FilterOp::Like, values: vec![FilterValue::Text(text.clone())] })?;
@@ -655,6 +662,24 @@ impl QueryRoot {
         let (db, who) = (&state(ctx)?.db, principal(ctx)?);
         let (page, offset) = simple_page(Paging { first, after, last, before }, &api_keys::API_KEY_SPEC, |q| async move { api_keys::list(db, who, &q).await }).await?;
         Ok(ApiKeyConnection::from_page(page, offset))
+    }
+
+    /// News sources of the caller's sectors, with their polling health (collectors, editors;
+    /// admins: all).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).clamp(0, 100) as usize * child_complexity + 1")]
+    async fn news_sources(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Result<NewsSourceConnection> {
+        let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+        let (page, offset) = simple_page(Paging { first, after, last, before }, &news::NEWS_SOURCE_SPEC, |q| async move { news::list(db, who, &q).await }).await?;
+        Ok(NewsSourceConnection::from_page(page, offset))
+    }
+
+    /// One news source, or null.
+    async fn news_source(&self, ctx: &Context<'_>, id: Uuid) -> Result<Option<NewsSourceRecord>> {
+        match news::get(&state(ctx)?.db, principal(ctx)?, id).await {
+            Ok(found) => Ok(Some(found)),
+            Err(AppError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.to_graphql()),
+        }
     }
 
     /// Webhook endpoints, never their secrets (admins).

@@ -149,6 +149,8 @@ content_object!(NewsLink, "NewsLink", "An aggregated news item.", {
     async fn source_url(&self) -> Option<&str> { match &self.0.details { KindDetails::NewsLink { source_url, .. } => source_url.as_deref(), _ => None } }
     /// The collector's commentary.
     async fn commentary(&self) -> Option<&str> { match &self.0.details { KindDetails::NewsLink { commentary, .. } => commentary.as_deref(), _ => None } }
+    /// The id of the news source that found the story, if one did.
+    async fn news_source_id(&self) -> Option<Uuid> { match &self.0.details { KindDetails::NewsLink { news_source_id, .. } => *news_source_id, _ => None } }
 });
 
 /// Any content item.

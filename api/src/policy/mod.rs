@@ -11,7 +11,7 @@ use sea_orm::sea_query::{Condition, Query};
 use sea_orm::ColumnTrait;
 use uuid::Uuid;
 
-use entity::{content_author, content_item, content_sector, editor};
+use entity::{content_author, content_item, content_sector, editor, news_source, news_source_sector};
 
 pub use vocabulary::{Action, Resource, Scope, default_roles};
 
@@ -162,6 +162,42 @@ fn in_user_sectors(user: &UserPrincipal) -> Condition {
             ),
         )
         .add(content_item::Column::Id.not_in_subquery(linked))
+}
+
+/// Which news sources a caller may see or act on with `action`: every one with an `all`
+/// grant; with a `sector` grant those filed in one of the user's sectors and those in no
+/// sector (every one when the user has no sectors); none otherwise.
+pub fn news_source_visibility(principal: &Principal, action: Action) -> Condition {
+    let nothing = Condition::any().add(news_source::Column::Id.is_null());
+    match (principal, principal.scope(Resource::NewsSources, action)) {
+        (_, Some(Scope::All)) => Condition::all(),
+        (Principal::User(user), Some(Scope::Sector)) if user.sector_ids.is_empty() => Condition::all(),
+        (Principal::User(user), Some(Scope::Sector)) => {
+            let filed = Query::select().column(news_source_sector::Column::SourceId).from(news_source_sector::Entity).take();
+            Condition::any()
+                .add(
+                    news_source::Column::Id.in_subquery(
+                        Query::select()
+                            .column(news_source_sector::Column::SourceId)
+                            .from(news_source_sector::Entity)
+                            .and_where(news_source_sector::Column::SectorId.is_in(user.sector_ids.iter().copied()))
+                            .take(),
+                    ),
+                )
+                .add(news_source::Column::Id.not_in_subquery(filed))
+        }
+        _ => nothing,
+    }
+}
+
+/// Whether the caller may file a news source in `sector_ids` (with `action`): an `all` grant,
+/// or a `sector` grant that covers every one of them.
+pub fn may_file_source(principal: &Principal, action: Action, sector_ids: &[Uuid]) -> Result<(), AppError> {
+    match (principal, require(principal, Resource::NewsSources, action)?) {
+        (_, Scope::All) => Ok(()),
+        (Principal::User(user), Scope::Sector) if user.sector_ids.is_empty() || sector_ids.iter().all(|s| user.sector_ids.contains(s)) => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
 }
 
 /// Items the user created or is an author of.

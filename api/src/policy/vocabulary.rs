@@ -106,6 +106,9 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, Vec<(Resource, Action
             editor.push((resource, action, Scope::All));
         }
     }
+    for action in [Read, Create, Update, Delete] {
+        editor.push((Resource::NewsSources, action, Scope::Sector));
+    }
     let mut author = Vec::new();
     for resource in [Resource::Essays, Resource::Analyses, Resource::BlogPosts] {
         for action in [Read, Create, Update, Delete, Submit] {
@@ -117,12 +120,12 @@ pub fn default_roles() -> Vec<(&'static str, &'static str, Vec<(Resource, Action
         collector.push((Resource::NewsLinks, action, Scope::All));
     }
     for action in [Read, Create, Update, Delete] {
-        collector.push((Resource::NewsSources, action, Scope::All));
+        collector.push((Resource::NewsSources, action, Scope::Sector));
     }
     vec![
         ("admin", "Everything, including users, roles, API keys, webhooks and purge", admin),
-        ("editor", "All content in their sectors; tags, blogs and editor profiles", editor),
+        ("editor", "All content and news sources in their sectors; tags, blogs and editor profiles", editor),
         ("author", "Their own drafts: write, submit for review", author),
-        ("news_collector", "News links and news sources", collector),
+        ("news_collector", "News links, and news sources in their sectors", collector),
     ]
 }

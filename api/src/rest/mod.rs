@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod content;
 pub mod feeds;
 pub mod list_query;
+pub mod news;
 pub mod openapi;
 pub mod response;
 pub mod revisions;
@@ -62,6 +63,7 @@ use crate::error::{AppError, problem_response};
         webhooks::rotate_webhook_secret, webhooks::ping_webhook, webhooks::replay_webhook, webhooks::list_deliveries, webhooks::get_delivery, webhooks::redeliver,
         webhooks::sync,
         search::search,
+        news::list_news_sources, news::get_news_source, news::create_news_source, news::replace_news_source, news::patch_news_source, news::delete_news_source, news::poll_news_source,
     ),
     modifiers(&SecuritySchemes),
     components(schemas(crate::error::Problem, crate::domain::ContentKind)),
@@ -80,6 +82,7 @@ use crate::error::{AppError, problem_response};
         (name = "webhooks", description = "Signed event deliveries to other systems (admins)"),
         (name = "sync", description = "Initial download and deltas for mobile apps"),
         (name = "search", description = "Ranked full-text search across kinds"),
+        (name = "news-sources", description = "Feeds polled for new stories, drafted as news links (collectors, editors)"),
     )
 )]
 pub struct ApiDoc;
@@ -167,7 +170,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(content::configure)
             .configure(catalog::configure)
             .configure(webhooks::configure)
-            .configure(search::configure),
+            .configure(search::configure)
+            .configure(news::configure),
     );
 }
 

@@ -8,10 +8,10 @@ use utoipa::OpenApi;
 
 use crate::listing::{FieldType, FilterField, ResourceSpec};
 use crate::rest::ApiDoc;
-use crate::services::{blogs, content, editors, search, taxonomy};
+use crate::services::{blogs, content, editors, news, search, taxonomy};
 
 /// Each collection path and the spec its parser uses.
-fn collections() -> [(&'static str, &'static ResourceSpec); 11] {
+fn collections() -> [(&'static str, &'static ResourceSpec); 12] {
     [
         ("/api/v1/essays", &content::ESSAY_SPEC),
         ("/api/v1/analyses", &content::ANALYSIS_SPEC),
@@ -24,6 +24,7 @@ fn collections() -> [(&'static str, &'static ResourceSpec); 11] {
         ("/api/v1/tags", &taxonomy::TAG_SPEC),
         ("/api/v1/questions", &taxonomy::QUESTION_SPEC),
         ("/api/v1/search", &search::SEARCH_SPEC),
+        ("/api/v1/news-sources", &news::NEWS_SOURCE_SPEC),
     ]
 }
 

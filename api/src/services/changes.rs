@@ -78,6 +78,8 @@ vocabulary!(
         Purged = "purged",
         /// A catalog entry deleted.
         Deleted = "deleted",
+        /// A news link drafted from a news source's new story.
+        Discovered = "discovered",
     }
 );
 
@@ -96,6 +98,7 @@ impl ChangeAction {
             ChangeAction::Restored => "restore",
             ChangeAction::RevisionRestored => "restore_revision",
             ChangeAction::Purged => "purge",
+            ChangeAction::Discovered => "discover",
         }
     }
 }

@@ -18,6 +18,7 @@ pub(super) const READ_ONLY: &[ReadOnly] = &[
     ReadOnly::Computed { name: "word_count", how: "the server computes it from `body`" },
     ReadOnly::Computed { name: "created_at", how: "the server keeps it" },
     ReadOnly::Computed { name: "updated_at", how: "the server sets it on every save" },
+    ReadOnly::Computed { name: "news_source_id", how: "the news source that found the story keeps it" },
     ReadOnly::Embed { name: "authors", ids: "author_ids", many: true },
     ReadOnly::Embed { name: "sectors", ids: "sector_ids", many: true },
     ReadOnly::Embed { name: "tags", ids: "tag_ids", many: true },

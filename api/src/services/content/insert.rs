@@ -42,6 +42,8 @@ pub struct NewContent {
     pub tag_ids: Vec<Uuid>,
     /// The account that created it (the `own` scope), if any.
     pub created_by: Option<Uuid>,
+    /// The news source a news link was drafted from.
+    pub news_source_id: Option<Uuid>,
     /// Creation time (also the first `updated_at`).
     pub created_at: DateTime<Utc>,
 }
@@ -80,6 +82,7 @@ impl NewContent {
             sector_ids: input.sector_ids,
             tag_ids: input.tag_ids,
             created_by: None,
+            news_source_id: None,
             created_at,
         }
     }
@@ -128,6 +131,7 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewContent) -> Result<Uuid, 
         version: Set(1),
         deleted_at: Set(None),
         created_by: Set(new.created_by),
+        news_source_id: Set(new.news_source_id),
         created_at: Set(at),
         updated_at: Set(at),
         ..written_columns(&new, &rendered)

@@ -32,7 +32,7 @@ pub use insert::{NewContent, insert};
 pub use nested::{Parent, pages_by_parent};
 pub use input::ContentInput;
 pub use workflow::{Transition, due_for_publication, publish_scheduled, transition};
-pub use write::{create, purge, restore, restore_revision, trash, update};
+pub use write::{Discovery, create, create_in, purge, restore, restore_revision, trash, update};
 pub use spec::{ALL_KIND_FILTERS, ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
 /// A content item of any kind, as the API shows it.
@@ -101,6 +101,8 @@ pub enum KindDetails {
         source_name: Option<String>,
         source_url: Option<String>,
         commentary: Option<String>,
+        /// The news source it was drafted from, if a source found it.
+        news_source_id: Option<Uuid>,
     },
 }
 
@@ -163,6 +165,7 @@ fn filter_column(field: &str) -> Option<content_item::Column> {
     match field {
         "featured" => Some(C::Featured),
         "source_name" => Some(C::SourceName),
+        "source" => Some(C::NewsSourceId),
         "url" => Some(C::Url),
         other => sort_column(other),
     }
@@ -422,6 +425,7 @@ async fn records(
                 source_name: m.source_name,
                 source_url: m.source_url,
                 commentary: m.commentary,
+                news_source_id: m.news_source_id,
             },
         };
         let body = bodies.remove(&m.id);

@@ -26,6 +26,7 @@ const QUESTION_FILTER: &[FilterField] = &[FilterField { name: "question", aliase
 const FEATURED_FILTER: &[FilterField] = &[FilterField { name: "featured", aliases: &[], ty: FieldType::Bool }];
 const BLOG_FILTER: &[FilterField] = &[FilterField { name: "blog", aliases: &["blog_id"], ty: FieldType::Reference }];
 const NEWS_FILTERS: &[FilterField] = &[
+    FilterField { name: "source", aliases: &["news_source_id"], ty: FieldType::Uuid },
     FilterField { name: "source_name", aliases: &[], ty: FieldType::Text },
     FilterField { name: "url", aliases: &[], ty: FieldType::Text },
 ];
@@ -86,7 +87,7 @@ pub static NEWS_LINK_SPEC: ResourceSpec = ResourceSpec {
     sorts: SORTS,
     default_sort: DEFAULT_SORT,
     includes: &["authors", "sectors", "tags"],
-    fields: content_fields!("url", "source_name", "source_url", "commentary"),
+    fields: content_fields!("url", "source_name", "source_url", "commentary", "news_source_id"),
     searchable: true,
 };
 
@@ -103,7 +104,7 @@ pub static ANY_CONTENT_SPEC: ResourceSpec = ResourceSpec {
     ],
     default_sort: DEFAULT_SORT,
     includes: &["authors", "sectors", "tags", "blog", "question"],
-    fields: content_fields!("question_id", "featured", "key_takeaways", "blog_id", "url", "source_name", "source_url", "commentary"),
+    fields: content_fields!("question_id", "featured", "key_takeaways", "blog_id", "url", "source_name", "source_url", "commentary", "news_source_id"),
     searchable: true,
 };
 

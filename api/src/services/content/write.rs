@@ -93,12 +93,14 @@ pub(super) struct Done {
     pub version_before: Option<i32>,
     /// Whether everyone could read the item before the write.
     pub was_public: bool,
+    /// What the audit entry adds (the news source of a discovered story).
+    pub details: Option<Value>,
 }
 
 /// Reloads a just-written item as the caller sees it, records its revision, the audit entry and
 /// the change.
 pub(super) async fn finish(db: &impl ConnectionTrait, principal: &Principal, kind: ContentKind, id: Uuid, done: Done) -> Result<ContentRecord, AppError> {
-    let Done { action, version_before, was_public } = done;
+    let Done { action, version_before, was_public, details } = done;
     let model = content_item::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { resource: "content item" })?;
     // The revision keeps everything (hidden profiles too); the caller gets what they may see.
     let complete = records(db, &Principal::System, vec![model.clone()], true).await?.into_iter().next().ok_or(AppError::NotFound { resource: "content item" })?;
@@ -126,7 +128,7 @@ pub(super) async fn finish(db: &impl ConnectionTrait, principal: &Principal, kin
             action: action.audit(),
             version_before,
             version_after: Some(record.version),
-            details: None,
+            details,
         },
     )
     .await?;
@@ -135,6 +137,28 @@ pub(super) async fn finish(db: &impl ConnectionTrait, principal: &Principal, kin
 
 /// Creates an item (always a draft).
 pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, written: Written<ContentInput>) -> Result<ContentRecord, AppError> {
+    let txn = crate::db::begin_write(db).await?;
+    let record = create_in(&txn, principal, kind, written, None).await?;
+    txn.commit().await?;
+    Ok(record)
+}
+
+/// Where a news link the server drafted came from.
+pub struct Discovery {
+    pub news_source_id: Uuid,
+    /// Recorded in the audit entry.
+    pub details: Value,
+}
+
+/// [`create`] inside the caller's transaction; a `discovery` marks a news link a news source
+/// found (its change is `discovered`).
+pub async fn create_in(
+    txn: &sea_orm::DatabaseTransaction,
+    principal: &Principal,
+    kind: ContentKind,
+    written: Written<ContentInput>,
+    discovery: Option<Discovery>,
+) -> Result<ContentRecord, AppError> {
     let input = written.read(None::<&ContentRecord>, &[READ_ONLY], Precondition::default())?;
     let creator = principal.user().map(|u| u.id);
     let proposed = ItemFacts {
@@ -144,13 +168,15 @@ pub async fn create(db: &DatabaseConnection, principal: &Principal, kind: Conten
         status: ContentStatus::Draft,
     };
     authorize(principal, kind, Action::Create, &proposed)?;
-    let txn = crate::db::begin_write(db).await?;
-    let Checked { slug, input } = check(&txn, principal, kind, input, None).await?;
-    let new = NewContent { created_by: creator, ..NewContent::from_input(kind, slug, input, now()) };
-    let id = insert(&txn, new).await?;
-    let record = finish(&txn, principal, kind, id, Done { action: ChangeAction::Created, version_before: None, was_public: false }).await?;
-    txn.commit().await?;
-    Ok(record)
+    let Checked { slug, input } = check(txn, principal, kind, input, None).await?;
+    let news_source_id = discovery.as_ref().map(|d| d.news_source_id);
+    let new = NewContent { created_by: creator, news_source_id, ..NewContent::from_input(kind, slug, input, now()) };
+    let id = insert(txn, new).await?;
+    let (action, details) = match discovery {
+        Some(found) => (ChangeAction::Discovered, Some(found.details)),
+        None => (ChangeAction::Created, None),
+    };
+    finish(txn, principal, kind, id, Done { action, version_before: None, was_public: false, details }).await
 }
 
 /// Replaces an item's content (PUT), or merges changes into it (PATCH), in one transaction.
@@ -251,7 +277,7 @@ async fn save(
     }
     replace_links(txn, id, &new, at).await?;
     crate::services::search::index::store(txn, &[id]).await?;
-    finish(txn, principal, kind, id, Done { action, version_before: Some(current.version), was_public: is_public_content(&model, at) }).await
+    finish(txn, principal, kind, id, Done { action, version_before: Some(current.version), was_public: is_public_content(&model, at), details: None }).await
 }
 
 /// Sets `row`'s columns on one item if it is still at `version` (and meets `only_if`), bumping
@@ -285,7 +311,7 @@ pub async fn trash(db: &DatabaseConnection, principal: &Principal, kind: Content
     authorize(principal, kind, Action::Delete, &facts(&current, model.created_by)?)?;
     check_precondition(&current, &precondition)?;
     apply(&txn, id, current.version, content_item::ActiveModel { deleted_at: Set(Some(now())), ..Default::default() }).await?;
-    let done = Done { action: ChangeAction::Trashed, version_before: Some(current.version), was_public: is_public_content(&model, now()) };
+    let done = Done { action: ChangeAction::Trashed, version_before: Some(current.version), was_public: is_public_content(&model, now()), details: None };
     let record = finish(&txn, principal, kind, id, done).await?;
     txn.commit().await?;
     Ok(record)
@@ -315,7 +341,7 @@ pub async fn restore(db: &DatabaseConnection, principal: &Principal, kind: Conte
     let txn = crate::db::begin_write(db).await?;
     let (current, _) = load_trashed(&txn, principal, kind, id, Action::Restore).await?;
     apply(&txn, id, current.version, content_item::ActiveModel { deleted_at: Set(None), ..Default::default() }).await?;
-    let record = finish(&txn, principal, kind, id, Done { action: ChangeAction::Restored, version_before: Some(current.version), was_public: false }).await?;
+    let record = finish(&txn, principal, kind, id, Done { action: ChangeAction::Restored, version_before: Some(current.version), was_public: false, details: None }).await?;
     txn.commit().await?;
     Ok(record)
 }

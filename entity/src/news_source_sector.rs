@@ -1,0 +1,19 @@
+//! A sector a news source's stories are filed in.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "news_source_sectors")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub source_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub sector_id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
