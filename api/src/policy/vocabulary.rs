@@ -72,6 +72,16 @@ impl Resource {
         matches!(self, Resource::Essays | Resource::Analyses | Resource::BlogPosts | Resource::NewsLinks)
     }
 
+    /// Whether a grant on this resource may have `scope`: content takes every scope, news
+    /// sources `sector` too (their sectors), everything else only `all`.
+    pub fn takes_scope(self, scope: Scope) -> bool {
+        match scope {
+            Scope::All => true,
+            Scope::Sector => self.is_content() || self == Resource::NewsSources,
+            Scope::Own => self.is_content(),
+        }
+    }
+
     /// The actions that mean something for this resource.
     pub fn actions(self) -> &'static [Action] {
         use Action::*;

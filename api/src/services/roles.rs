@@ -183,8 +183,8 @@ fn validate(input: &RoleInput) -> Result<(), AppError> {
                 grant.resource.as_str()
             ));
         }
-        if grant.scope != Scope::All && !grant.resource.is_content() {
-            errors.entry(format!("permissions[{i}].scope")).or_default().push("only content resources take `own` or `sector`".into());
+        if !grant.resource.takes_scope(grant.scope) {
+            errors.entry(format!("permissions[{i}].scope")).or_default().push("only content resources take `own`, and content and news sources `sector`".into());
         }
         if input.permissions[..i].iter().any(|g| g.resource == grant.resource && g.action == grant.action) {
             errors.entry(format!("permissions[{i}]")).or_default().push("duplicate resource and action".into());

@@ -114,7 +114,7 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
         let value = tag[value_start..].trim_start();
         let (value, _) = match value.chars().next() {
             Some(quote @ ('"' | '\'')) => value[1..].split_once(quote).unwrap_or((&value[1..], "")),
-            _ => value.split_once(|c: char| c.is_whitespace() || c == '/' ).unwrap_or((value, "")),
+            _ => value.split_once(char::is_whitespace).unwrap_or((value, "")),
         };
         return Some(value.replace("&amp;", "&"));
     }

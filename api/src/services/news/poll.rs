@@ -438,7 +438,7 @@ mod tests {
         let minutes = |f| backoff(60, f).num_minutes();
         assert!((108..=132).contains(&minutes(1)), "{}", minutes(1));
         assert!((216..=264).contains(&minutes(2)));
-        assert_eq!(backoff(60, 30).num_minutes(), 24 * 60);
+        assert!((1296..=1440).contains(&backoff(60, 30).num_minutes()), "at most a day");
         assert!(backoff(5, 0).num_minutes() <= 6);
     }
 }
