@@ -270,7 +270,7 @@ async fn failures_are_counted_backed_off_and_paused(app: TestApp) {
         ("malformed XML", Answer::ok("application/rss+xml", "<rss><channel><item><title>x</titl"), "not a feed"),
         ("an HTML page", Answer::ok("text/html", "<html><head><title>Hi</title></head><body>no feed</body></html>"), "web page"),
         ("a slow server", Answer { delay: Duration::from_secs(4), ..Answer::ok("application/rss+xml", &rss(&[])) }, "timed out"),
-        ("a body over 5 MiB", Answer::ok("application/rss+xml", &format!("<rss><channel>{}</channel></rss>", "<!-- padding -->".repeat(400_000))), "larger than 5 MiB"),
+        ("a 50 MB body", Answer::ok("application/rss+xml", &format!("<rss><channel>{}</channel></rss>", "<!-- padding -->".repeat(3_276_800))), "larger than 5 MiB"),
     ];
     // A gzip bomb: the client asks for no encoding and decompresses nothing.
     let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -341,6 +341,39 @@ async fn urls_are_checked_when_a_source_is_added(app: TestApp) {
     assert_eq!((renamed["name"].as_str(), renamed["version"].as_i64()), (Some("Renamed"), Some(2)));
     assert_eq!(app.send(Method::DELETE, &path, Some(&admin), None, &[]).await.status, 200);
     assert_eq!(app.get_as(&admin, &path).await.status, 404);
+}
+
+async fn leases_and_addresses_hold_on_every_poll(app: TestApp) {
+    app.seed_demo().await;
+    let newsroom = newsroom(&app).await;
+    let feeds = FeedServer::start().await;
+    let admin = app.admin().await;
+    let url = feeds.set("/l.rss", Answer::ok("application/rss+xml", &rss(&[("Leased", "https://l.example.org/1", Some("l1"))])));
+    let source = add_source(&newsroom, &admin, &url, &[]).await;
+    let id: uuid::Uuid = source["id"].as_str().unwrap().parse().unwrap();
+    let poll_path = format!("/api/v1/news-sources/{id}/poll");
+    // Another node holds the source: a poll now waits its turn.
+    let hold = |until: chrono::DateTime<chrono::Utc>| {
+        let db = app.db.clone();
+        async move {
+            entity::news_source::Entity::update_many()
+                .col_expr(entity::news_source::Column::LeaseUntil, sea_orm::sea_query::Expr::value(until))
+                .col_expr(entity::news_source::Column::LeaseToken, sea_orm::sea_query::Expr::value(uuid::Uuid::now_v7()))
+                .filter(entity::news_source::Column::Id.eq(id))
+                .exec(&db)
+                .await
+                .unwrap();
+        }
+    };
+    hold(chrono::Utc::now() + chrono::Duration::minutes(5)).await;
+    assert_eq!(newsroom.post_as(&admin, &poll_path, &json!({})).await.assert_problem(409), "poll_in_progress");
+    // That node died: once its lease has run out, the source is taken over.
+    hold(chrono::Utc::now() - chrono::Duration::seconds(1)).await;
+    assert_eq!(poll(&newsroom, &admin, &source).await["drafts_created"], 1);
+    // A node that may not call private addresses refuses the same source when it polls.
+    let report = poll(&app, &admin, &source).await;
+    assert_eq!(report["status"], "failed", "{report}");
+    assert!(report["error"].as_str().unwrap().contains("not a public address"), "{report}");
 }
 
 async fn sources_follow_the_sector_policy(app: TestApp) {
@@ -425,5 +458,6 @@ crate::on_both_databases!(
     failures_are_counted_backed_off_and_paused,
     urls_are_checked_when_a_source_is_added,
     sources_follow_the_sector_policy,
+    leases_and_addresses_hold_on_every_poll,
     two_nodes_poll_each_source_once,
 );
