@@ -8,6 +8,7 @@ pub mod changes;
 pub mod content;
 pub mod editors;
 pub mod feeds;
+pub mod lease;
 pub mod news;
 pub mod query;
 pub mod read_only;

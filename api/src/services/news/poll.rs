@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use reqwest::header::{ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -26,6 +26,7 @@ use crate::error::AppError;
 use crate::outbound::{Limits, Outbound, OutboundError};
 use crate::policy::Principal;
 use crate::services::content::{self, ContentInput, Discovery};
+use crate::services::lease;
 use crate::services::write::Written;
 
 /// What a poll's `last_status` can be.
@@ -109,45 +110,19 @@ fn lease_for(timeout: Duration) -> chrono::Duration {
     chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::minutes(2)) + chrono::Duration::seconds(60)
 }
 
-/// Claims due active sources (or, with `only`, that one whatever its state) whose lease is free.
-/// On PostgreSQL sources another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`); on
-/// SQLite the write transaction makes the claim atomic.
+/// Claims due active sources (or, with `only`, that one whatever its state) whose lease is
+/// free (see [`lease`]).
 pub async fn claim(db: &DatabaseConnection, only: Option<Uuid>, limit: u64, timeout: Duration) -> Result<Vec<Claimed>, AppError> {
     use news_source::Column as S;
-    let free = |at: DateTime<Utc>| Condition::any().add(S::LeaseUntil.is_null()).add(S::LeaseUntil.lt(at));
-    let candidates = |at: DateTime<Utc>| {
-        let select = news_source::Entity::find().select_only().column(S::Id).filter(free(at));
-        match only {
-            Some(id) => select.filter(S::Id.eq(id)),
-            None => select.filter(S::Active.eq(true)).filter(S::NextPollAt.lte(at)),
-        }
+    let due = |at: DateTime<Utc>| match only {
+        Some(id) => news_source::Entity::find().filter(S::Id.eq(id)),
+        None => news_source::Entity::find().filter(S::Active.eq(true)).filter(S::NextPollAt.lte(at)),
     };
-    // The common case, nothing due, needs no write transaction.
-    let any: Option<Uuid> = candidates(now()).limit(1).into_tuple().one(db).await?;
-    if any.is_none() {
+    let columns = lease::Columns { id: S::Id, until: S::LeaseUntil, token: S::LeaseToken, order: S::NextPollAt };
+    let Some(lease::Claim { txn, token, rows: held, .. }) = lease::claim(db, &columns, due, limit, lease_for(timeout)).await? else {
         return Ok(Vec::new());
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let at = now();
-    let ids: Vec<Uuid> = candidates(at)
-        .order_by_asc(S::NextPollAt)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    if ids.is_empty() {
-        txn.rollback().await?;
-        return Ok(Vec::new());
-    }
-    let lease = Uuid::now_v7();
-    news_source::Entity::update_many()
-        .col_expr(S::LeaseUntil, Expr::value(at + lease_for(timeout)))
-        .col_expr(S::LeaseToken, Expr::value(lease))
-        .filter(S::Id.is_in(ids.iter().copied()))
-        .exec(&txn)
-        .await?;
-    let held = news_source::Entity::find().filter(S::LeaseToken.eq(lease)).all(&txn).await?;
+    };
+    let ids: Vec<Uuid> = held.iter().map(|s| s.id).collect();
     let mut sectors = crate::services::link_map::<news_source_sector::Entity>(
         &txn,
         news_source_sector::Column::SourceId,
@@ -169,7 +144,7 @@ pub async fn claim(db: &DatabaseConnection, only: Option<Uuid>, limit: u64, time
             last_modified: s.last_modified,
             consecutive_failures: s.consecutive_failures,
             poll_interval_minutes: s.poll_interval_minutes,
-            lease,
+            lease: token,
         })
         .collect())
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -18,6 +18,7 @@ use super::events::{self, PING};
 use crate::clock::now;
 use crate::error::AppError;
 use crate::services::changes::{self, ChangeAction, FANOUT_MARK, RecordKind};
+use crate::services::lease;
 
 /// How long a claimed delivery is this node's: well past the 15-second request timeout.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
@@ -199,47 +200,20 @@ pub async fn fan_out(db: &DatabaseConnection) -> Result<usize, AppError> {
     Ok(usize::try_from(queued).unwrap_or(usize::MAX))
 }
 
-/// Claims up to `limit` due deliveries of active endpoints for this node. On PostgreSQL rows
-/// another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`); on SQLite the write
-/// transaction makes the claim atomic.
+/// Claims up to `limit` due deliveries of active endpoints for this node (see [`lease`]).
 pub async fn claim(db: &DatabaseConnection, limit: u64) -> Result<Vec<Claimed>, AppError> {
     use webhook_delivery::Column as D;
     let due = |at: DateTime<Utc>| {
         let active = Query::select().column(webhook::Column::Id).from(webhook::Entity).and_where(webhook::Column::Active.eq(true)).take();
         webhook_delivery::Entity::find()
-            .select_only()
-            .column(D::Id)
             .filter(D::State.eq("pending"))
             .filter(D::NextAttemptAt.lte(at))
-            .filter(Condition::any().add(D::LeaseUntil.is_null()).add(D::LeaseUntil.lt(at)))
             .filter(D::WebhookId.in_subquery(active))
     };
-    // The common case, nothing due, needs no write transaction.
-    let any: Option<Uuid> = due(now()).limit(1).into_tuple().one(db).await?;
-    if any.is_none() {
+    let columns = lease::Columns { id: D::Id, until: D::LeaseUntil, token: D::LeaseToken, order: D::NextAttemptAt };
+    let Some(lease::Claim { txn, token, at, rows: held }) = lease::claim(db, &columns, due, limit, LEASE).await? else {
         return Ok(Vec::new());
-    }
-    let txn = crate::db::begin_write(db).await?;
-    let at = now();
-    let ids: Vec<Uuid> = due(at)
-        .order_by_asc(D::NextAttemptAt)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    if ids.is_empty() {
-        txn.rollback().await?;
-        return Ok(Vec::new());
-    }
-    let lease = Uuid::now_v7();
-    webhook_delivery::Entity::update_many()
-        .col_expr(D::LeaseUntil, Expr::value(at + LEASE))
-        .col_expr(D::LeaseToken, Expr::value(lease))
-        .filter(D::Id.is_in(ids))
-        .exec(&txn)
-        .await?;
-    let held = webhook_delivery::Entity::find().filter(D::LeaseToken.eq(lease)).all(&txn).await?;
+    };
     let hook_ids: Vec<Uuid> = held.iter().map(|d| d.webhook_id).collect();
     let hooks = webhook::Entity::find().filter(webhook::Column::Id.is_in(hook_ids)).all(&txn).await?;
     txn.commit().await?;
@@ -253,7 +227,7 @@ pub async fn claim(db: &DatabaseConnection, limit: u64) -> Result<Vec<Claimed>, 
                     secrets.push(previous.clone());
                 }
             }
-            Some(Claimed { delivery, url: hook.url.clone(), secrets, lease })
+            Some(Claimed { delivery, url: hook.url.clone(), secrets, lease: token })
         })
         .collect())
 }
