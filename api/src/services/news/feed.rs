@@ -12,6 +12,8 @@ const TITLE_CHARS: usize = 300;
 const SUMMARY_CHARS: usize = 600;
 /// Most entries read from one answer.
 const MAX_ENTRIES: usize = 200;
+/// Longest URL a news link takes.
+const URL_MAX: usize = 2048;
 
 /// One story of a feed.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +37,7 @@ pub struct Parsed {
 /// cut to `limit` characters at a word.
 fn text(html: &str, limit: usize) -> String {
     let cleaned = ammonia::Builder::empty().clean(html).to_string();
-    let text = plain_text(&cleaned);
+    let text: String = plain_text(&cleaned).chars().filter(|c| !c.is_control()).collect();
     if text.chars().count() <= limit {
         return text;
     }
@@ -44,12 +46,23 @@ fn text(html: &str, limit: usize) -> String {
     format!("{}…", cut.trim_end())
 }
 
+/// Longest GUID kept as it is; longer ones are known by their digest (indexes have a limit).
+const KEY_MAX: usize = 512;
+
+fn entry_key(guid: &str) -> String {
+    if guid.len() <= KEY_MAX {
+        return guid.to_owned();
+    }
+    format!("sha256:{}", crate::auth::secrets::digest(guid))
+}
+
 /// Parses a feed answered at `base`. Entries without an http(s) link are left out.
 pub fn parse(body: &[u8], base: &Url) -> Result<Parsed, String> {
     // No generated ids: an entry without a GUID is known by its canonical URL.
     let parser = feed_rs::parser::Builder::new().base_uri(Some(base.as_str())).id_generator(|_, _, _| String::new()).build();
     let feed = parser.parse(body).map_err(|e| format!("not a feed: {e}"))?;
-    let site_url = feed.links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).and_then(|l| canonical(&l.href, Some(base)));
+    let usable = |url: &String| url.len() <= URL_MAX;
+    let site_url = feed.links.iter().find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate")).and_then(|l| canonical(&l.href, Some(base))).filter(usable);
     let mut entries = Vec::new();
     for item in feed.entries.into_iter().take(MAX_ENTRIES) {
         let link = item
@@ -57,7 +70,9 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Parsed, String> {
             .iter()
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
             .or(item.links.first())
-            .and_then(|l| canonical(&l.href, Some(base)));
+            .and_then(|l| canonical(&l.href, Some(base)))
+            .filter(usable);
+        // Without an http(s) link of a usable length there is no news link to make.
         let Some(url) = link else { continue };
         let title = item.title.as_ref().map(|t| text(&t.content, TITLE_CHARS)).filter(|t| !t.is_empty()).unwrap_or_else(|| url.clone());
         let summary = item
@@ -67,7 +82,10 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Parsed, String> {
             .or_else(|| item.content.as_ref().and_then(|c| c.body.clone()))
             .map(|s| text(&s, SUMMARY_CHARS))
             .unwrap_or_default();
-        let key = if item.id.trim().is_empty() { url.clone() } else { item.id.trim().to_owned() };
+        let key = match item.id.trim() {
+            "" => url.clone(),
+            guid => entry_key(guid),
+        };
         entries.push(Entry { key, url, title, summary });
     }
     Ok(Parsed { title: feed.title.map(|t| text(&t.content, TITLE_CHARS)).filter(|t| !t.is_empty()), site_url, entries })
@@ -141,6 +159,10 @@ mod tests {
         assert_eq!(parsed.entries.len(), 2);
         assert_eq!(parsed.entries[0], Entry { key: "story-1".into(), url: "https://news.example.org/2026/strike".into(), title: "Strike wins".into(), summary: "Workers won.".into() });
         assert_eq!(parsed.entries[1].key, "https://news.example.org/2026/other");
+        let long = format!(r#"<rss version="2.0"><channel><title>T</title><item><title>X</title><link>https://x.example.org/1</link><guid>{}</guid></item><item><title>Y</title><link>https://x.example.org/{}</link></item></channel></rss>"#, "g".repeat(5000), "p".repeat(3000));
+        let parsed = parse(long.as_bytes(), &base()).unwrap();
+        assert_eq!(parsed.entries.len(), 1, "a link too long for a news link is left out");
+        assert!(parsed.entries[0].key.starts_with("sha256:") && parsed.entries[0].key.len() == 71);
     }
 
     #[test]
