@@ -147,4 +147,21 @@ async fn validators_come_from_the_change_log(app: TestApp) {
     assert_eq!(changed.json()["items"][0]["title"], "Fresh for feeds");
 }
 
-crate::on_both_databases!(every_listing_has_three_valid_public_feeds, entries_carry_what_readers_show, validators_come_from_the_change_log);
+async fn characters_xml_cannot_hold_are_left_out(app: TestApp) {
+    let admin = app.admin().await;
+    let odd = "Odd\u{1}\u{8}name\u{b}\u{fffe}";
+    let tag = app.post_as(&admin, "/api/v1/tags", &json!({"name": odd, "slug": "odd"})).await;
+    assert_eq!(tag.status, 201, "{}", String::from_utf8_lossy(&tag.body));
+    let essay = app.post_as(&admin, "/api/v1/essays", &json!({"title": format!("Title {odd}"), "summary": odd, "body": "Body", "tag_ids": [tag.json()["id"]]})).await.json();
+    app.post_as(&admin, &format!("/api/v1/essays/{}/publish", essay["id"].as_str().unwrap()), &json!({"version": 1})).await;
+    for url in ["/feeds/tags/odd.rss", "/feeds/tags/odd.atom", "/feeds/all.rss", "/feeds/all.atom"] {
+        let reply = app.get(url).await;
+        assert_eq!(reply.status, 200, "{url}");
+        let text = String::from_utf8(reply.body.clone()).unwrap();
+        assert!(!text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) && !text.contains('\u{fffe}'), "{url}: {text}");
+        assert!(text.contains("Oddname"), "{url}: the rest of the name stays");
+        parser::parse(reply.body.as_slice()).unwrap_or_else(|e| panic!("{url} does not parse: {e}"));
+    }
+}
+
+crate::on_both_databases!(every_listing_has_three_valid_public_feeds, entries_carry_what_readers_show, validators_come_from_the_change_log, characters_xml_cannot_hold_are_left_out);

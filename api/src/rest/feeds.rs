@@ -126,11 +126,25 @@ async fn answer(req: &HttpRequest, state: &AppState, scope: &FeedScope, format: 
     let self_url = format!("{base}{}", req.path());
     response.insert_header((header::LINK, format!("<{base}{}>; rel=\"alternate\"; type=\"application/json\", <{self_url}>; rel=\"self\"", feed.list_path)));
     let body = match format {
-        Format::Rss => rss(&feed, &base, &self_url),
-        Format::Atom => atom(&feed, &base, &self_url),
+        Format::Rss => xml_chars(rss(&feed, &base, &self_url)),
+        Format::Atom => xml_chars(atom(&feed, &base, &self_url)),
         Format::Json => json_feed(&feed, &base, &self_url)?,
     };
     Ok(response.content_type(format.media_type()).body(body))
+}
+
+/// The document without the characters XML 1.0 does not allow (control characters other than
+/// tab and line breaks, U+FFFE, U+FFFF), which names and titles may hold: one of them makes a
+/// reader refuse the whole feed. Markup only uses allowed characters, so nothing else changes.
+fn xml_chars(document: String) -> String {
+    if document.chars().all(is_xml_char) {
+        return document;
+    }
+    document.chars().filter(|c| is_xml_char(*c)).collect()
+}
+
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (!c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
 /// Where an entry links: the story for a news link, else the item's page on the site.
