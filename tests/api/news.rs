@@ -352,7 +352,6 @@ async fn leases_and_addresses_hold_on_every_poll(app: TestApp) {
     let source = add_source(&newsroom, &admin, &url, &[]).await;
     let id: uuid::Uuid = source["id"].as_str().unwrap().parse().unwrap();
     let poll_path = format!("/api/v1/news-sources/{id}/poll");
-    // Another node holds the source: a poll now waits its turn.
     let hold = |until: chrono::DateTime<chrono::Utc>| {
         let db = app.db.clone();
         async move {
@@ -365,11 +364,17 @@ async fn leases_and_addresses_hold_on_every_poll(app: TestApp) {
                 .unwrap();
         }
     };
+    // Another node holds the source: a poll now waits for that poll (as long as one may take,
+    // 2 s here, and a little more), then gives up.
     hold(chrono::Utc::now() + chrono::Duration::minutes(5)).await;
     assert_eq!(newsroom.post_as(&admin, &poll_path, &json!({})).await.assert_problem(409), "poll_in_progress");
+    // A poll under way that ends is waited for.
+    hold(chrono::Utc::now() + chrono::Duration::seconds(2)).await;
+    let waited = poll(&newsroom, &admin, &source).await;
+    assert_eq!(waited["drafts_created"], 1, "{waited}");
     // That node died: once its lease has run out, the source is taken over.
     hold(chrono::Utc::now() - chrono::Duration::seconds(1)).await;
-    assert_eq!(poll(&newsroom, &admin, &source).await["drafts_created"], 1);
+    assert_eq!(poll(&newsroom, &admin, &source).await["status"], "unchanged");
     // A node that may not call private addresses refuses the same source when it polls.
     let report = poll(&app, &admin, &source).await;
     assert_eq!(report["status"], "failed", "{report}");

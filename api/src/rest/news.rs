@@ -89,7 +89,7 @@ pub async fn delete_news_source(req: HttpRequest, state: web::Data<AppState>, ca
 #[utoipa::path(post, path = "/api/v1/news-sources/{id}/poll", tag = "news-sources", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Source id")),
     responses((status = 200, description = "What the poll did", body = PollReport), (status = 404, description = "Not found", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Another poll of the source is under way (`poll_in_progress`)", body = Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "Another node's poll of the source did not end in time (`poll_in_progress`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn poll_news_source(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let report = news::poll_now(&state.db, &caller.principal, id(&path, "news source")?, &state.news).await?;
     written(StatusCode::OK, &report, None)

@@ -74,7 +74,7 @@ pub fn parse(body: &[u8], base: &Url) -> Result<Parsed, String> {
             .filter(usable);
         // Without an http(s) link of a usable length there is no news link to make.
         let Some(url) = link else { continue };
-        let title = item.title.as_ref().map(|t| text(&t.content, TITLE_CHARS)).filter(|t| !t.is_empty()).unwrap_or_else(|| url.clone());
+        let title = item.title.as_ref().map(|t| text(&t.content, TITLE_CHARS)).filter(|t| !t.is_empty()).unwrap_or_else(|| text(&url, TITLE_CHARS));
         let summary = item
             .summary
             .as_ref()

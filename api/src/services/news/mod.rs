@@ -378,12 +378,19 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid, pr
     Ok(stored)
 }
 
-/// Polls one source now (if no node is polling it) and says what came of it.
+/// Polls one source now and says what came of it. While another node polls it, this waits
+/// for that poll to end (as long as a poll may take), then polls again.
 pub async fn poll_now(db: &DatabaseConnection, principal: &Principal, id: Uuid, poller: &poll::Poller) -> Result<poll::PollReport, AppError> {
     let source = find(db, principal, Action::Update, id).await?;
     may_file_source(principal, Action::Update, &source.sector_ids)?;
-    let Some(claimed) = poller.claim_one(id).await? else {
-        return Err(AppError::Conflict { code: "poll_in_progress", detail: "the source is being polled right now; try again in a minute".into() });
-    };
-    poller.poll(claimed).await
+    let give_up = std::time::Instant::now() + poller.timeout + std::time::Duration::from_secs(5);
+    loop {
+        if let Some(claimed) = poller.claim_one(id).await? {
+            return poller.poll(claimed).await;
+        }
+        if std::time::Instant::now() >= give_up {
+            return Err(AppError::Conflict { code: "poll_in_progress", detail: "the source is being polled right now; try again in a minute".into() });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
