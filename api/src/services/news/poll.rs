@@ -37,8 +37,8 @@ pub const MAX_BODY: usize = 5 * 1024 * 1024;
 const REDIRECTS: usize = 5;
 /// Longest wait after failures.
 const MAX_BACKOFF: chrono::Duration = chrono::Duration::days(1);
-/// Sources claimed per round.
-const ROUND: u64 = 8;
+/// Sources polled per round.
+const ROUND: usize = 8;
 
 /// The limits of a news source request, with the configured time bound.
 pub fn limits(timeout_seconds: u32) -> Limits {
@@ -227,15 +227,19 @@ pub struct Poller {
 }
 
 impl Poller {
-    /// Claims and polls the due sources, a round at a time; returns how many were polled.
+    /// Polls up to a round of due sources, claiming each just before its poll (so no lease
+    /// runs out while earlier sources are polled); returns how many were polled.
     pub async fn poll_due(&self) -> Result<usize, AppError> {
-        let claimed = claim(&self.db, None, ROUND, self.timeout).await?;
-        let count = claimed.len();
-        for source in claimed {
+        let mut count = 0;
+        while count < ROUND {
+            let Some(source) = claim(&self.db, None, 1, self.timeout).await?.pop() else {
+                break;
+            };
             let id = source.id;
             if let Err(error) = self.poll(source).await {
                 tracing::error!(source = %id, error = %error, "recording a news source poll failed");
             }
+            count += 1;
         }
         Ok(count)
     }
