@@ -55,6 +55,30 @@ enum Command {
         #[command(subcommand)]
         action: SearchAction,
     },
+    /// Write everything in the database to a dump (JSON lines, versioned) that `ou import` reads
+    /// into any database.
+    Export {
+        /// Where to write the dump (standard output when left out).
+        #[arg(long)]
+        to: Option<PathBuf>,
+        /// Leave out password hashes, API key digests, webhook secrets and sessions.
+        #[arg(long)]
+        no_secrets: bool,
+    },
+    /// Read a dump made by `ou export` into the database (all of it or nothing).
+    Import {
+        /// The dump file (`-` for standard input).
+        file: PathBuf,
+        /// Delete everything in the database first (otherwise it must be empty).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Copy the live SQLite database into a new file while the server goes on serving.
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Write the OpenAPI document and the GraphQL schema.
     ExportSchema {
         /// Where to write the OpenAPI document.
@@ -186,6 +210,43 @@ async fn run(command: Option<Command>, settings: Settings) -> anyhow::Result<()>
             }
             Ok(())
         }
+        Command::Export { to, no_secrets } => {
+            let (db, _) = open_database(&settings).await?;
+            let rows = match &to {
+                Some(path) => {
+                    let file = std::fs::File::create_new(path).with_context(|| format!("cannot create {} (an export never overwrites a file)", path.display()))?;
+                    api::services::transfer::export(&db, &mut std::io::BufWriter::new(file), !no_secrets).await?
+                }
+                None => api::services::transfer::export(&db, &mut std::io::BufWriter::new(std::io::stdout().lock()), !no_secrets).await?,
+            };
+            if let Some(path) = to {
+                println!("exported {rows} rows to {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Import { file, replace } => {
+            let (db, _) = open_database(&settings).await?;
+            let imported = if file.as_os_str() == "-" {
+                api::services::transfer::import(&db, std::io::stdin().lock(), replace).await?
+            } else {
+                let input = std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+                api::services::transfer::import(&db, std::io::BufReader::new(input), replace).await?
+            };
+            println!(
+                "imported {} rows (dump of {}, version {}{})",
+                imported.rows,
+                imported.header.exported_at.to_rfc3339(),
+                imported.header.app_version,
+                if imported.header.secrets { "" } else { ", without secrets: accounts need new passwords, API keys new keys" },
+            );
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let (db, _) = open_database(&settings).await?;
+            api::db::backup(&db, &to).await?;
+            println!("backed up to {}", to.display());
+            Ok(())
+        }
         Command::ExportSchema { openapi, graphql } => {
             for (path, content) in [
                 (&openapi, format!("{}\n", api::rest::openapi::document_json())),
@@ -287,11 +348,11 @@ async fn migrate(settings: Settings, action: MigrateAction) -> anyhow::Result<()
     let db = connect(&settings.effective_database_url(), Arc::new(DbStats::default())).await?;
     match action {
         MigrateAction::Up => {
-            Migrator::up(&db, None).await.context("applying migrations failed")?;
+            migration::apply(&db).await.context("applying migrations failed")?;
             println!("migrations applied");
         }
         MigrateAction::Down { steps } => {
-            Migrator::down(&db, Some(steps)).await.context("rolling back failed")?;
+            migration::roll_back(&db, steps).await.context("rolling back failed")?;
             println!("rolled back {steps} migration(s)");
         }
         MigrateAction::Status => {

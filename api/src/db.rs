@@ -85,3 +85,24 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     })
     .await
 }
+
+/// Writes a consistent copy of a live SQLite database to `to` (`VACUUM INTO`: one read
+/// transaction, so writers go on meanwhile and the copy is the database as of its start).
+/// PostgreSQL has its own tools (`pg_dump`), and the file must not exist yet.
+pub async fn backup(db: &DatabaseConnection, to: &std::path::Path) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    if db.get_database_backend() != DbBackend::Sqlite {
+        anyhow::bail!("`ou backup` copies the embedded SQLite database; back PostgreSQL up with pg_dump (see docs/deployment.md), or move a publication with `ou export`");
+    }
+    if to.exists() {
+        anyhow::bail!("{} exists already; a backup never overwrites a file", to.display());
+    }
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let target = to.to_str().with_context(|| format!("{} is not a UTF-8 path", to.display()))?;
+    db.execute_raw(Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [target.into()]))
+        .await
+        .with_context(|| format!("cannot write the backup to {}", to.display()))?;
+    Ok(())
+}

@@ -12,7 +12,6 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
-use migration::{Migrator, MigratorTrait};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::throttle::LoginThrottle;
@@ -27,7 +26,7 @@ use crate::state::AppState;
 pub async fn open_database(settings: &Settings) -> anyhow::Result<(sea_orm::DatabaseConnection, Arc<DbStats>)> {
     let stats = Arc::new(DbStats::default());
     let db = connect(&settings.effective_database_url(), stats.clone()).await?;
-    Migrator::up(&db, None).await.context("applying migrations failed")?;
+    migration::apply(&db).await.context("applying migrations failed")?;
     let indexed = crate::services::search::index::store_missing(&db).await.context("indexing content for search failed")?;
     if indexed > 0 {
         tracing::info!(indexed, "search documents written for content that had none");

@@ -91,7 +91,8 @@ impl Reply {
     }
 }
 
-fn postgres_url_with_database(base: &str, database: &str) -> String {
+/// `base` (a PostgreSQL URL) pointing at `database` instead.
+pub fn postgres_url_with_database(base: &str, database: &str) -> String {
     let (without_query, query) = match base.split_once('?') {
         Some((u, q)) => (u, Some(q)),
         None => (base, None),

@@ -19,15 +19,15 @@ use crate::helpers::TestApp;
 
 /// What the feed server answers on one path.
 #[derive(Clone)]
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    delay: Duration,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) delay: Duration,
 }
 
 impl Answer {
-    fn ok(content_type: &str, body: &str) -> Answer {
+    pub(crate) fn ok(content_type: &str, body: &str) -> Answer {
         Answer { status: 200, headers: vec![("Content-Type".into(), content_type.into())], body: body.as_bytes().to_vec(), delay: Duration::ZERO }
     }
 
@@ -48,7 +48,7 @@ struct Seen {
 
 /// Feeds on loopback, changeable while the test runs.
 #[derive(Clone)]
-struct FeedServer {
+pub(crate) struct FeedServer {
     base: String,
     answers: Arc<Mutex<HashMap<String, Answer>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
@@ -81,7 +81,7 @@ async fn serve(req: HttpRequest, server: web::Data<FeedServer>) -> HttpResponse 
 }
 
 impl FeedServer {
-    async fn start() -> FeedServer {
+    pub(crate) async fn start() -> FeedServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let server = FeedServer { base: format!("http://{}", listener.local_addr().unwrap()), answers: Arc::default(), seen: Arc::default() };
         let data = web::Data::new(server.clone());
@@ -90,7 +90,7 @@ impl FeedServer {
         server
     }
 
-    fn set(&self, path: &str, answer: Answer) -> String {
+    pub(crate) fn set(&self, path: &str, answer: Answer) -> String {
         self.answers.lock().unwrap().insert(path.into(), answer);
         format!("{}{path}", self.base)
     }
@@ -100,7 +100,7 @@ impl FeedServer {
     }
 }
 
-fn rss(items: &[(&str, &str, Option<&str>)]) -> String {
+pub(crate) fn rss(items: &[(&str, &str, Option<&str>)]) -> String {
     let items: String = items
         .iter()
         .map(|(title, link, guid)| {

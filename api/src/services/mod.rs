@@ -20,6 +20,7 @@ pub mod slug;
 pub mod sessions;
 pub mod sync;
 pub mod taxonomy;
+pub mod transfer;
 pub mod users;
 pub mod validate;
 pub mod webhooks;

@@ -97,7 +97,8 @@ pub fn in_subquery<C: ColumnTrait>(column: C, op: FilterOp, subquery: SelectStat
     }
 }
 
-/// Applies the sort keys (mapped to columns by `column_for`) and a final `id` tiebreaker.
+/// Applies the sort keys (mapped to columns by `column_for`, empty values last) and a final `id`
+/// tiebreaker.
 pub fn apply_sort<E, F>(mut select: Select<E>, query: &ListQuery, id: E::Column, column_for: F) -> Result<Select<E>, AppError>
 where
     E: EntityTrait,
@@ -108,7 +109,9 @@ where
             AppError::Internal(anyhow::anyhow!("sort field {} has no column", key.field))
         })?;
         let order = if key.descending { Order::Desc } else { Order::Asc };
-        select = select.order_by(column, order);
+        // Empty values (a draft's publication date) come last either way, on both databases:
+        // SQLite would put them last when descending, PostgreSQL first.
+        select = select.order_by_with_nulls(column, order, sea_orm::sea_query::NullOrdering::Last);
     }
     Ok(select.order_by(id, if query.sort.first().is_some_and(|s| s.descending) { Order::Desc } else { Order::Asc }))
 }

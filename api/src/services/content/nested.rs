@@ -111,10 +111,11 @@ pub async fn pages_by_parent(
         ranked.expr_as(Expr::col((content_item::Entity, column)), Alias::new(column.as_str()));
     }
     // Same order as content lists by default: newest first, then id (reversed when counting from the end).
-    let direction = if from_end { "ASC" } else { "DESC" };
+    // Undated drafts last, as in lists (first when counting from the end).
+    let (direction, nulls) = if from_end { ("ASC", "FIRST") } else { ("DESC", "LAST") };
     ranked.expr_as(parent_expr, Alias::new("parent_id")).expr_as(
         Expr::cust(format!(
-            "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY \"content_items\".\"published_at\" {direction}, \"content_items\".\"id\" {direction})",
+            "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY \"content_items\".\"published_at\" {direction} NULLS {nulls}, \"content_items\".\"id\" {direction})",
             parent_sql(parent)
         )),
         Alias::new("row_number"),
