@@ -66,12 +66,28 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
         SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
     };
     conn.set_metric_callback(move |info| {
+        crate::metrics::statement(info.elapsed, info.failed);
         stats.statements.fetch_add(1, Ordering::Relaxed);
         if info.failed {
             stats.failed.fetch_add(1, Ordering::Relaxed);
         }
     });
     Ok(conn)
+}
+
+/// Connections of the pool: (open, idle).
+pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
+    use sea_orm::DbBackend;
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    }
 }
 
 /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),

@@ -10,6 +10,7 @@ pub mod etag;
 pub mod graphql;
 pub mod jobs;
 pub mod listing;
+pub mod metrics;
 pub mod outbound;
 pub mod policy;
 pub mod rendering;

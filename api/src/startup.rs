@@ -83,6 +83,7 @@ pub fn build_app(
         .wrap(cors(&settings))
         .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
         .wrap(TracingLogger::default())
+        .wrap(actix_web::middleware::from_fn(crate::metrics::record_requests))
         .service(rest::read_only("/healthz", system::healthz))
         .service(rest::read_only("/readyz", system::readyz))
         .service(rest::read_only("/metrics", system::metrics))
@@ -135,8 +136,12 @@ pub struct Application {
     server: Server,
     addr: SocketAddr,
     state: AppState,
+    jobs: crate::jobs::Jobs,
     generated_admin_password: Option<String>,
 }
+
+/// How long a stopping server waits for requests in flight, and then for job rounds.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Application {
     /// Opens the database, migrates it and binds the listener (port 0 picks a free port).
@@ -153,8 +158,10 @@ impl Application {
             chrono::Duration::seconds(i64::from(settings.access_token_seconds)),
         );
         let throttle = Arc::new(LoginThrottle::new(settings.login_attempts_per_minute));
+        crate::metrics::handle();
+        let jobs = crate::jobs::Jobs::default();
         if settings.scheduler_interval_seconds > 0 {
-            crate::jobs::scheduler::spawn(db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
+            crate::jobs::scheduler::spawn(&jobs, db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));
         }
         if settings.webhook_interval_seconds > 0 {
             let deliverer = crate::jobs::webhooks::Deliverer {
@@ -162,9 +169,9 @@ impl Application {
                 outbound: crate::outbound::Outbound::new(settings.outbound_allow_private, crate::jobs::webhooks::DELIVERY_LIMITS)?,
                 policy: crate::services::webhooks::delivery::RetryPolicy { schedule: settings.retry_schedule()?, failure_limit: settings.webhook_failure_limit },
             };
-            crate::jobs::webhooks::spawn(deliverer, std::time::Duration::from_secs(u64::from(settings.webhook_interval_seconds)));
+            crate::jobs::webhooks::spawn(&jobs, deliverer, std::time::Duration::from_secs(u64::from(settings.webhook_interval_seconds)));
         }
-        crate::jobs::retention::spawn(db.clone(), settings.change_log_retention_days);
+        crate::jobs::retention::spawn(&jobs, db.clone(), settings.change_log_retention_days);
         // Built once; the GraphQL adapter holds them, the shared state knows nothing of GraphQL.
         let schemas = crate::graphql::build_schemas(settings.graphql_introspection);
         let news = crate::services::news::poll::Poller {
@@ -174,7 +181,7 @@ impl Application {
             failure_limit: settings.news_failure_limit,
         };
         if settings.news_poll_interval_seconds > 0 {
-            crate::jobs::news::spawn(news.clone(), std::time::Duration::from_secs(u64::from(settings.news_poll_interval_seconds)));
+            crate::jobs::news::spawn(&jobs, news.clone(), std::time::Duration::from_secs(u64::from(settings.news_poll_interval_seconds)));
         }
         let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), news };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
@@ -188,9 +195,9 @@ impl Application {
         let server = server
             .listen(listener)
             .context("cannot start the HTTP server")?
-            .shutdown_timeout(10)
+            .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
             .run();
-        Ok(Application { server, addr, state, generated_admin_password })
+        Ok(Application { server, addr, state, jobs, generated_admin_password })
     }
 
     /// The first admin's password, when this start created the admin and generated it.
@@ -208,8 +215,11 @@ impl Application {
         &self.state
     }
 
-    /// Serves until shut down (Ctrl-C / SIGTERM stop it gracefully).
+    /// Serves until shut down. SIGTERM or Ctrl-C stop it gracefully: no new connections,
+    /// requests in flight are answered, then the background jobs finish their rounds.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.jobs.stop(SHUTDOWN_GRACE).await;
+        served
     }
 }

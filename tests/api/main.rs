@@ -14,6 +14,7 @@ mod fixtures;
 mod graphql;
 mod guides;
 mod limits;
+mod metrics;
 mod list_dialects;
 mod news;
 mod permissions;

@@ -153,3 +153,123 @@ fn sqlite_kills_during_first_starts_and_upgrades_never_break_the_next_start() {
 fn postgres_kills_during_first_starts_and_upgrades_never_break_the_next_start() {
     kills_during_first_starts_and_upgrades_never_break_the_next_start(crate::helpers::Backend::Postgres, 5);
 }
+
+async fn login(client: &reqwest::Client, address: &str) -> String {
+    let reply = client
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    reply.json::<serde_json::Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Writers create and edit essays as fast as they can until the server is killed (-9); after a
+/// restart every write the server acknowledged is there with its revision and audit entry.
+async fn acknowledged_writes_survive_a_kill(backend: crate::helpers::Backend) {
+    use serde_json::{Value, json};
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = fresh_database(backend, dir.path()).await else {
+        return eprintln!("OU_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
+    };
+    let mut server = serve(dir.path(), &url, &[]);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let token = login(&client, &server.address).await;
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64)>::new()));
+    let writers: Vec<_> = (0..6)
+        .map(|writer| {
+            let (client, address, token, acknowledged) = (client.clone(), server.address.clone(), token.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let body = json!({"title": format!("Writer {writer} essay {n}"), "body": "Words that must not be lost."});
+                    let Ok(reply) = client.post(format!("{address}/api/v1/essays")).bearer_auth(&token).json(&body).send().await else { break };
+                    if reply.status() != 201 {
+                        break;
+                    }
+                    let etag = reply.headers().get("etag").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                    let Ok(created) = reply.json::<Value>().await else { break };
+                    let id = created["id"].as_str().unwrap().to_owned();
+                    acknowledged.lock().unwrap().push((id.clone(), 1));
+                    let edit = json!({"title": format!("Writer {writer} essay {n}, edited")});
+                    let Ok(reply) = client.patch(format!("{address}/api/v1/essays/{id}")).bearer_auth(&token).header("If-Match", etag).json(&edit).send().await else { break };
+                    if reply.status() != 200 {
+                        break;
+                    }
+                    acknowledged.lock().unwrap().push((id, 2));
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 10, "the writers got going: {}", acknowledged.len());
+    let server = serve(dir.path(), &url, &[]);
+    let token = login(&client, &server.address).await;
+    let mut latest: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for (id, version) in &acknowledged {
+        let entry = latest.entry(id.clone()).or_default();
+        *entry = (*entry).max(*version);
+    }
+    for (id, version) in &latest {
+        let item: Value = client.get(format!("{}/api/v1/essays/{id}", server.address)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert!(item["version"].as_i64().unwrap() >= *version, "{id} lost an acknowledged write: {item}");
+        let revisions: Value = client.get(format!("{}/api/v1/essays/{id}/revisions", server.address)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert!(revisions.as_array().is_some_and(|r| r.len() as i64 >= *version), "{id} has a revision per acknowledged write: {revisions}");
+    }
+    // Every acknowledged write has its audit entry (the create, and the edit when it was answered).
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    let entries = entity::audit_log::Entity::find().filter(entity::audit_log::Column::Resource.eq("essays")).all(&db).await.unwrap();
+    for (id, version) in &acknowledged {
+        let audited = entries.iter().any(|e| e.resource_id.map(|r| r.to_string()).as_deref() == Some(id.as_str()) && e.version_after.is_none_or(|v| i64::from(v) == *version));
+        assert!(audited, "{id} has the audit entry of version {version}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_acknowledged_writes_survive_a_kill() {
+    acknowledged_writes_survive_a_kill(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_acknowledged_writes_survive_a_kill() {
+    acknowledged_writes_survive_a_kill(crate::helpers::Backend::Postgres).await;
+}
+
+/// SIGTERM while a request is in flight: the request is answered, then the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_a_slow_request_finish() {
+    use crate::news::{Answer, FeedServer, rss};
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(crate::helpers::Backend::Sqlite, dir.path()).await.unwrap();
+    let mut server = serve(dir.path(), &url, &[("OU_OUTBOUND_ALLOW_PRIVATE", "true")]);
+    let client = reqwest::Client::new();
+    let token = login(&client, &server.address).await;
+    let feeds = FeedServer::start().await;
+    let feed = feeds.set("/slow.xml", Answer::ok("application/rss+xml", &rss(&[("Slow news", "https://news.example.org/slow", None)])));
+    let source: serde_json::Value = client.post(format!("{}/api/v1/news-sources", server.address)).bearer_auth(&token).json(&serde_json::json!({"url": feed})).send().await.unwrap().json().await.unwrap();
+    let mut slow = Answer::ok("application/rss+xml", &rss(&[("Slow news", "https://news.example.org/slow", None)]));
+    slow.delay = Duration::from_secs(3);
+    feeds.set("/slow.xml", slow);
+    let poll = {
+        let (client, address, token) = (client.clone(), server.address.clone(), token.clone());
+        let id = source["id"].as_str().unwrap().to_owned();
+        tokio::spawn(async move { client.post(format!("{address}/api/v1/news-sources/{id}/poll")).bearer_auth(&token).json(&serde_json::json!({})).send().await })
+    };
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let answered = poll.await.unwrap().expect("the request in flight is answered");
+    assert_eq!(answered.status(), 200);
+    let polled: serde_json::Value = answered.json().await.unwrap();
+    assert_eq!(polled["drafts_created"], 1, "{polled}");
+    let exited = server.child.wait().unwrap();
+    assert!(exited.success(), "a graceful stop exits 0: {exited:?}");
+    assert!(reqwest::get(format!("{}/healthz", server.address)).await.is_err(), "and listens no more");
+}

@@ -5,18 +5,10 @@ use std::time::Duration;
 
 use crate::services::news::poll::Poller;
 
-/// Polls due sources every `interval` until the process ends.
-pub fn spawn(poller: Poller, interval: Duration) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            match poller.poll_due().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(polled = n, "news sources polled"),
-                Err(error) => tracing::warn!(?error, "news polling failed; retrying next round"),
-            }
-        }
+/// Polls due sources every `interval` until the jobs stop.
+pub fn spawn(jobs: &super::Jobs, poller: Poller, interval: Duration) {
+    jobs.every("news", Duration::ZERO, interval, move || {
+        let poller = poller.clone();
+        async move { poller.poll_due().await }
     });
 }

@@ -17,19 +17,12 @@ pub async fn prune(db: &DatabaseConnection, days: u32) -> Result<u64, AppError> 
     Ok(pruned)
 }
 
-/// Runs [`prune`] every hour until the process ends.
-pub fn spawn(db: DatabaseConnection, days: u32) {
-    tokio::spawn(async move {
-        let hour = Duration::from_secs(3600);
-        // The first round an hour after start: a start is busy enough.
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + hour, hour);
-        loop {
-            ticker.tick().await;
-            match prune(&db, days).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(pruned = n, "old changes pruned"),
-                Err(error) => tracing::warn!(?error, "pruning the change log failed; retrying next hour"),
-            }
-        }
+/// Runs [`prune`] every hour until the jobs stop; the first round an hour after start, as a
+/// start is busy enough.
+pub fn spawn(jobs: &super::Jobs, db: DatabaseConnection, days: u32) {
+    let hour = Duration::from_secs(3600);
+    jobs.every("retention", hour, hour, move || {
+        let db = db.clone();
+        async move { prune(&db, days).await.map(|pruned| usize::try_from(pruned).unwrap_or(usize::MAX)) }
     });
 }

@@ -24,18 +24,10 @@ pub async fn publish_due(db: &DatabaseConnection) -> Result<usize, AppError> {
     Ok(published)
 }
 
-/// Runs [`publish_due`] every `interval` until the process ends.
-pub fn spawn(db: DatabaseConnection, interval: Duration) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            match publish_due(&db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(published = n, "scheduled items published"),
-                Err(error) => tracing::warn!(?error, "scheduled publishing failed; retrying next round"),
-            }
-        }
+/// Runs [`publish_due`] every `interval` until the jobs stop.
+pub fn spawn(jobs: &super::Jobs, db: DatabaseConnection, interval: Duration) {
+    jobs.every("scheduler", Duration::ZERO, interval, move || {
+        let db = db.clone();
+        async move { publish_due(&db).await }
     });
 }

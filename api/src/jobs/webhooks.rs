@@ -96,16 +96,10 @@ async fn send(outbound: &Outbound, held: &Claimed) -> Attempt {
     }
 }
 
-/// Runs [`deliver_due`] every `interval` until the process ends.
-pub fn spawn(deliverer: Deliverer, interval: Duration) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(error) = deliver_due(&deliverer).await {
-                tracing::warn!(?error, "webhook delivery round failed; retrying next round");
-            }
-        }
+/// Runs [`deliver_due`] every `interval` until the jobs stop.
+pub fn spawn(jobs: &super::Jobs, deliverer: Deliverer, interval: Duration) {
+    jobs.every("webhooks", Duration::ZERO, interval, move || {
+        let deliverer = deliverer.clone();
+        async move { deliver_due(&deliverer).await }
     });
 }

@@ -38,17 +38,34 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format: this app's statement counters, pool and
+/// job lag read now, and the process-wide series (requests, latencies, jobs, cache hits).
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = format!(
-        "# HELP ou_db_statements_total SQL statements executed.\n# TYPE ou_db_statements_total counter\nou_db_statements_total {}\n\
-         # HELP ou_db_statement_errors_total SQL statements that failed.\n# TYPE ou_db_statement_errors_total counter\nou_db_statement_errors_total {}\n\
-         # HELP ou_uptime_seconds Seconds since the server started.\n# TYPE ou_uptime_seconds gauge\nou_uptime_seconds {}\n",
-        state.db_stats.statements(),
-        state.db_stats.failed(),
-        state.started_at.elapsed().as_secs(),
-    );
+    use std::fmt::Write;
+    let (open, idle) = crate::db::pool_usage(&state.db);
+    let mut body = String::new();
+    let mut series = |name: &str, kind: &str, help: &str, samples: &[(String, f64)]| {
+        let _ = writeln!(body, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(body, "{name}{labels} {value}");
+        }
+    };
+    series("ou_db_statements_total", "counter", "SQL statements executed.", &[(String::new(), state.db_stats.statements() as f64)]);
+    series("ou_db_statement_errors_total", "counter", "SQL statements that failed.", &[(String::new(), state.db_stats.failed() as f64)]);
+    series("ou_db_pool_connections", "gauge", "Database connections of the pool, by state.", &[
+        ("{state=\"in_use\"}".into(), f64::from(open) - idle as f64),
+        ("{state=\"idle\"}".into(), idle as f64),
+    ]);
+    series("ou_uptime_seconds", "gauge", "Seconds since the server started.", &[(String::new(), state.started_at.elapsed().as_secs() as f64)]);
+    match crate::jobs::lag(&state.db).await {
+        Ok(lags) => {
+            let samples: Vec<_> = lags.into_iter().map(|(job, lag)| (format!("{{job=\"{job}\"}}"), lag)).collect();
+            series("ou_job_lag_seconds", "gauge", "How long the oldest work a job should have done has been due.", &samples);
+        }
+        Err(error) => tracing::warn!(%error, "job lag could not be read for /metrics"),
+    }
+    body.push_str(&crate::metrics::handle().render());
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/plain; version=0.0.4")
