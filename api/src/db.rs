@@ -16,12 +16,25 @@ use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 pub struct DbStats {
     statements: AtomicU64,
     failed: AtomicU64,
+    /// Statements `/metrics` ran to read its own figures, left out of the count so that a
+    /// scrape does not change what it reports.
+    scrapes: AtomicU64,
 }
 
 impl DbStats {
-    /// Statements executed since start.
+    /// Statements executed since start for anything but `/metrics` itself.
     pub fn statements(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.statements.load(Ordering::Relaxed).saturating_sub(self.scrapes.load(Ordering::Relaxed))
+    }
+
+    /// Runs `read` (a scrape's own queries) without counting its statements (nor those other
+    /// requests run in the same moment: a scrape is brief, and exactness matters when it is alone).
+    pub async fn uncounted<T>(&self, read: impl std::future::Future<Output = T>) -> T {
+        let before = self.statements.load(Ordering::Relaxed);
+        let value = read.await;
+        let ran = self.statements.load(Ordering::Relaxed).saturating_sub(before);
+        self.scrapes.fetch_add(ran, Ordering::Relaxed);
+        value
     }
 
     /// Statements that returned an error since start.

@@ -13,6 +13,7 @@ pub mod listing;
 pub mod metrics;
 pub mod outbound;
 pub mod policy;
+pub mod rate_limit;
 pub mod rendering;
 #[cfg(feature = "adapters")]
 pub mod rest;

@@ -38,6 +38,12 @@ const KEYS: &[&str] = &[
     "news_poll_interval_seconds",
     "news_fetch_timeout_seconds",
     "news_failure_limit",
+    "rate_limit_anonymous_reads_per_minute",
+    "rate_limit_authenticated_reads_per_minute",
+    "rate_limit_writes_per_minute",
+    "rate_limit_logins_per_minute",
+    "rate_limit_graphql_cost_per_minute",
+    "trust_forwarded_for",
 ];
 
 /// The server's configuration, validated once at start.
@@ -106,6 +112,21 @@ pub struct Settings {
     pub news_fetch_timeout_seconds: u32,
     /// Failed polls in a row after which a news source is paused.
     pub news_failure_limit: u32,
+    /// Reads without credentials each client address may make per minute (0: no limit).
+    pub rate_limit_anonymous_reads_per_minute: u32,
+    /// Reads with a token or API key per minute, per credential and per address (0: no limit).
+    pub rate_limit_authenticated_reads_per_minute: u32,
+    /// Writes per minute, per credential and per address (0: no limit).
+    pub rate_limit_writes_per_minute: u32,
+    /// Login attempts each client address may make per minute (0: no limit; failed logins are
+    /// also throttled per account by `login_attempts_per_minute`).
+    pub rate_limit_logins_per_minute: u32,
+    /// GraphQL cost (a query's complexity: one per field, lists by their page size) per minute,
+    /// per credential and per address (0: no limit).
+    pub rate_limit_graphql_cost_per_minute: u32,
+    /// Whether the client address is the last one in `X-Forwarded-For` (set it behind a proxy or
+    /// load balancer that adds it; otherwise a client could name any address).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Settings {
@@ -141,6 +162,12 @@ impl Default for Settings {
             news_poll_interval_seconds: 30,
             news_fetch_timeout_seconds: 20,
             news_failure_limit: 10,
+            rate_limit_anonymous_reads_per_minute: 3000,
+            rate_limit_authenticated_reads_per_minute: 6000,
+            rate_limit_writes_per_minute: 600,
+            rate_limit_logins_per_minute: 30,
+            rate_limit_graphql_cost_per_minute: 300_000,
+            trust_forwarded_for: false,
         }
     }
 }

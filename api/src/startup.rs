@@ -79,6 +79,7 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+        .wrap(actix_web::middleware::from_fn(crate::rate_limit::limit_requests))
         .wrap(actix_web::middleware::from_fn(rest::refuse_nul))
         .wrap(cors(&settings))
         .wrap(ErrorHandlers::new().default_handler(rest::problem_for_bare_errors))
@@ -183,7 +184,16 @@ impl Application {
         if settings.news_poll_interval_seconds > 0 {
             crate::jobs::news::spawn(&jobs, news.clone(), std::time::Duration::from_secs(u64::from(settings.news_poll_interval_seconds)));
         }
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, db_stats, started_at: Instant::now(), news };
+        let rate_limits = Arc::new(crate::rate_limit::RateLimits::new(&settings));
+        let forgetting = rate_limits.clone();
+        jobs.every("rate_limit_cleanup", std::time::Duration::from_secs(60), std::time::Duration::from_secs(60), move || {
+            let limits = forgetting.clone();
+            async move {
+                limits.forget_idle();
+                Ok::<usize, std::convert::Infallible>(0)
+            }
+        });
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, rate_limits, db_stats, started_at: Instant::now(), news };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;

@@ -20,6 +20,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Failed-login counters, shared by all workers of this process.
     pub throttle: Arc<LoginThrottle>,
+    /// Request rate limits, shared by all workers of this process.
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
     /// SQL statement counters.
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.

@@ -129,6 +129,12 @@ impl TestApp {
             // Likewise webhook delivery and news polling; their tests turn them on.
             webhook_interval_seconds: 0,
             news_poll_interval_seconds: 0,
+            // Tests send bursts no client would; the rate limit tests turn the limits on.
+            rate_limit_anonymous_reads_per_minute: 0,
+            rate_limit_authenticated_reads_per_minute: 0,
+            rate_limit_writes_per_minute: 0,
+            rate_limit_logins_per_minute: 0,
+            rate_limit_graphql_cost_per_minute: 0,
             ..Settings::default()
         };
         let mut owned_database = None;

@@ -34,6 +34,8 @@ pub fn ou_command(dir: &Path, database_url: &str) -> Command {
         .env("OU_LOG", "warn")
         .env("OU_SCHEDULER_INTERVAL_SECONDS", "0")
         .env("OU_NEWS_POLL_INTERVAL_SECONDS", "0")
+        .env("OU_RATE_LIMIT_WRITES_PER_MINUTE", "0")
+        .env("OU_RATE_LIMIT_AUTHENTICATED_READS_PER_MINUTE", "0")
         .stdin(Stdio::null());
     command
 }

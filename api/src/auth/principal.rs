@@ -65,10 +65,22 @@ impl Caller {
     }
 }
 
+/// The client's address: the connection's peer, or the last `X-Forwarded-For` entry (the one
+/// the proxy in front added) when `trust_forwarded_for` is set.
+pub fn client_address(req: &HttpRequest) -> String {
+    let trusted = req.app_data::<actix_web::web::Data<crate::state::AppState>>().is_some_and(|s| s.settings.trust_forwarded_for);
+    let forwarded = trusted
+        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|list| list.rsplit(',').map(str::trim).find(|a| !a.is_empty()))
+        .and_then(|a| a.parse::<std::net::IpAddr>().ok());
+    forwarded.or_else(|| req.peer_addr().map(|a| a.ip())).map(|a| a.to_string()).unwrap_or_default()
+}
+
 /// The client's address and user agent, recorded with the sessions it opens.
 pub fn client_info(req: &HttpRequest) -> ClientInfo {
     ClientInfo {
-        ip: req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        ip: client_address(req),
         user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
     }
 }

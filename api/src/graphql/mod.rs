@@ -1,7 +1,8 @@
 //! The GraphQL adapter (`/graphql`): schema, resolvers and loaders over the same services and
 //! policy as REST.
 
-pub mod errors;
+pub mod cost;
+mod errors;
 pub mod graphiql;
 pub mod limits;
 pub mod loaders;
@@ -47,7 +48,8 @@ pub fn build_schemas(introspection: bool) -> Schemas {
             .limit_complexity(limits::MAX_COMPLEXITY)
             .limit_recursive_depth(32)
             .limit_directives(20)
-            .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)));
+            .extension(ApolloPersistedQueries::new(LruCacheStorage::new(PERSISTED_QUERIES)))
+            .extension(cost::CostLimit);
         if introspection { builder.finish() } else { builder.disable_introspection().finish() }
     };
     Schemas { data: build(limits::MAX_DEPTH), schema_only: build(limits::MAX_INTROSPECTION_DEPTH) }
@@ -64,12 +66,12 @@ pub fn sdl() -> String {
 }
 
 /// Runs a query or mutation (POST).
-pub async fn execute(req: actix_web::HttpRequest, state: web::Data<AppState>, schemas: web::Data<Schemas>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
+pub async fn execute(req: actix_web::HttpRequest, state: web::Data<AppState>, schemas: web::Data<Schemas>, caller: Caller, request: GraphQLRequest) -> actix_web::HttpResponse {
     run(&req, &state, &schemas, caller, request.into_inner(), Method::Post).await
 }
 
 /// Runs a query from the URL (GET); mutations are refused, so GETs stay safe to cache.
-pub async fn execute_get(req: actix_web::HttpRequest, state: web::Data<AppState>, schemas: web::Data<Schemas>, caller: Caller, request: GraphQLRequest) -> GraphQLResponse {
+pub async fn execute_get(req: actix_web::HttpRequest, state: web::Data<AppState>, schemas: web::Data<Schemas>, caller: Caller, request: GraphQLRequest) -> actix_web::HttpResponse {
     run(&req, &state, &schemas, caller, request.into_inner(), Method::Get).await
 }
 
@@ -84,7 +86,29 @@ fn refuse(error: crate::error::AppError) -> GraphQLResponse {
     async_graphql::Response::from_errors(vec![error.to_graphql().into_server_error(async_graphql::Pos::default())]).into()
 }
 
-async fn run(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, caller: Caller, request: async_graphql::Request, method: Method) -> GraphQLResponse {
+async fn run(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, caller: Caller, request: async_graphql::Request, method: Method) -> actix_web::HttpResponse {
+    use actix_web::Responder;
+    let charged = cost::Charged::default();
+    let response = answer(req, state, schemas, caller, request, method, charged.clone()).await;
+    let decision = charged.decision();
+    let mut http = match decision.as_ref().and_then(crate::rate_limit::Decision::refusal) {
+        Some(refused) => {
+            let mut http = actix_web::HttpResponse::TooManyRequests();
+            if let crate::error::AppError::TooManyRequests { retry_after } = refused {
+                http.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            http.insert_header((header::CACHE_CONTROL, "no-store")).json(&response.0)
+        }
+        None => response.respond_to(req).map_into_boxed_body(),
+    };
+    if let Some(decision) = decision {
+        decision.annotate(http.headers_mut());
+    }
+    http
+}
+
+/// The GraphQL answer itself.
+async fn answer(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, caller: Caller, request: async_graphql::Request, method: Method, charged: cost::Charged) -> GraphQLResponse {
     let variables = serde_json::to_value(&request.variables).unwrap_or_default();
     if crate::domain::holds_nul(&request.query) || crate::domain::nul_in(&variables).is_some() {
         return refuse(crate::error::AppError::bad_request("nul_character", "the query and its variables must not contain the NUL character"));
@@ -107,7 +131,13 @@ async fn run(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, 
         .data(caller.principal)
         .data(SessionFamily(caller.family))
         .data(client)
-        .data(loaders);
+        .data(loaders)
+        .data(state.rate_limits.clone())
+        .data(charged);
+    let request = match actix_web::HttpMessage::extensions(req).get::<crate::rate_limit::RateKeys>().cloned() {
+        Some(keys) => request.data(keys),
+        None => request,
+    };
     schema.execute(request).await.into()
 }
 

@@ -260,6 +260,7 @@ fn document_common_answers(doc: &mut Value) {
             if api {
                 add("400", "A query parameter, header or path segment that is unknown or not valid");
                 add("401", "Credentials that are not (or no longer) valid, or none where they are needed");
+                add("429", "Over this client's rate limit; retry after `Retry-After` seconds (`RateLimit` and `RateLimit-Policy` tell the budget)");
                 add("503", "The database is unavailable; retry after `Retry-After` seconds");
             }
             if write {

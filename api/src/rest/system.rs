@@ -43,6 +43,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     use std::fmt::Write;
+    let lags = state.db_stats.uncounted(crate::services::backlog::job_lag(&state.db)).await;
     let (open, idle) = crate::db::pool_usage(&state.db);
     let mut body = String::new();
     let mut series = |name: &str, kind: &str, help: &str, samples: &[(String, f64)]| {
@@ -58,7 +59,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         ("{state=\"idle\"}".into(), idle as f64),
     ]);
     series("ou_uptime_seconds", "gauge", "Seconds since the server started.", &[(String::new(), state.started_at.elapsed().as_secs() as f64)]);
-    match crate::jobs::lag(&state.db).await {
+    match lags {
         Ok(lags) => {
             let samples: Vec<_> = lags.into_iter().map(|(job, lag)| (format!("{{job=\"{job}\"}}"), lag)).collect();
             series("ou_job_lag_seconds", "gauge", "How long the oldest work a job should have done has been due.", &samples);

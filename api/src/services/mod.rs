@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod backlog;
 pub mod blogs;
 pub mod catalog;
 pub mod changes;
