@@ -30,6 +30,22 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Drains histogram samples into their buckets every five seconds: the exporter keeps raw
+/// samples until then, and memory must not grow between scrapes (or without any). One task per
+/// process, on the runtime of the first app.
+pub fn start_upkeep() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        tokio::spawn(async {
+            let mut ticker = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                ticker.tick().await;
+                handle().run_upkeep();
+            }
+        });
+    });
+}
+
 /// Counts and times every request by method, route template (never the raw path, which would
 /// make a series per item) and status; `304`s also count as conditional cache hits.
 pub async fn record_requests(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

@@ -160,6 +160,7 @@ impl Application {
         );
         let throttle = Arc::new(LoginThrottle::new(settings.login_attempts_per_minute));
         crate::metrics::handle();
+        crate::metrics::start_upkeep();
         let jobs = crate::jobs::Jobs::default();
         if settings.scheduler_interval_seconds > 0 {
             crate::jobs::scheduler::spawn(&jobs, db.clone(), std::time::Duration::from_secs(u64::from(settings.scheduler_interval_seconds)));

@@ -87,6 +87,9 @@ pub enum TransferError {
     /// A row did not fit its table.
     #[error("{0}")]
     Json(#[from] serde_json::Error),
+    /// A service the import calls refused.
+    #[error("{0}")]
+    Service(#[from] crate::error::AppError),
 }
 
 /// Invokes `$action!(table name, entity)` for every table, parents before children.
@@ -150,7 +153,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write, secrets: bool
         app_version: env!("CARGO_PKG_VERSION").into(),
         exported_at: crate::clock::now(),
         secrets,
-        change_log_position: crate::services::changes::position(&txn).await.map_err(|e| TransferError::Format(e.to_string()))?,
+        change_log_position: crate::services::changes::position(&txn).await?,
     };
     writeln!(out, "{}", serde_json::to_string(&header)?)?;
     let mut rows = 0;
@@ -265,7 +268,7 @@ pub async fn import(db: &DatabaseConnection, input: impl BufRead, replace: bool)
         None => return Err(TransferError::Format("the dump ends before its end line: it was cut off".into())),
     }
     txn.commit().await?;
-    crate::services::search::index::rebuild(db).await.map_err(|e| TransferError::Format(e.to_string()))?;
+    crate::services::search::index::rebuild(db).await?;
     Ok(Imported { header, rows })
 }
 
@@ -310,7 +313,7 @@ fn fill_secrets(table: &str, mut row: Value) -> Result<Value, TransferError> {
         if row[*column].is_null() {
             row[*column] = match *column {
                 "previous_secret" => Value::Null,
-                "secret" => Value::String(crate::services::webhooks::signature::new_secret().map_err(|e| TransferError::Format(e.to_string()))?),
+                "secret" => Value::String(crate::services::webhooks::signature::new_secret()?),
                 _ => Value::String(NO_HASH.into()),
             };
         }
