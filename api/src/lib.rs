@@ -15,6 +15,7 @@ pub mod outbound;
 pub mod policy;
 pub mod rate_limit;
 pub mod rendering;
+pub mod response_cache;
 #[cfg(feature = "adapters")]
 pub mod rest;
 pub mod services;

@@ -119,9 +119,19 @@ pub struct ResourceSpec {
     pub fields: &'static [&'static str],
     /// Whether `q` full-text search is offered.
     pub searchable: bool,
+    /// Fields a list leaves out unless `fields=` names them (single items keep them).
+    pub list_omits: &'static [&'static str],
 }
 
 impl ResourceSpec {
+    /// The fields a list returns when `fields=` names none.
+    pub fn list_fields(&self) -> Option<Vec<&'static str>> {
+        if self.list_omits.is_empty() {
+            return None;
+        }
+        Some(self.fields.iter().copied().filter(|f| !self.list_omits.contains(f)).collect())
+    }
+
     /// The filter field with this name or alias.
     pub fn filter_field(&self, name: &str) -> Option<&FilterField> {
         self.filters

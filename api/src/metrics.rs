@@ -62,7 +62,8 @@ pub async fn record_requests(req: ServiceRequest, next: Next<impl MessageBody>) 
     Ok(response)
 }
 
-/// A read answered without building it again (`conditional`: a `304`).
+/// A read answered without building it again (`conditional`: a `304`; `response`: from the
+/// response cache).
 pub fn cache_hit(cache: &'static str) {
     metrics::counter!("ou_cache_hits_total", "cache" => cache).increment(1);
 }

@@ -15,6 +15,7 @@ const KEYS: &[&str] = &[
     "public_url",
     "cors_origins",
     "cache_max_age",
+    "response_cache_bytes",
     "log",
     "max_body_bytes",
     "workers",
@@ -62,6 +63,8 @@ pub struct Settings {
     pub cors_origins: String,
     /// `max-age` in seconds for public (anonymous) responses.
     pub cache_max_age: u32,
+    /// Memory for the response cache of public reads, in bytes; `0` turns it off.
+    pub response_cache_bytes: usize,
     /// Log filter (tracing `EnvFilter` syntax).
     pub log: String,
     /// Largest accepted request body, in bytes.
@@ -138,6 +141,7 @@ impl Default for Settings {
             public_url: String::new(),
             cors_origins: "*".into(),
             cache_max_age: 60,
+            response_cache_bytes: 8 * 1024 * 1024,
             log: "info".into(),
             max_body_bytes: 1024 * 1024,
             workers: 0,

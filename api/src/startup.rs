@@ -79,6 +79,7 @@ pub fn build_app(
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(settings.max_body_bytes))
+        .wrap(actix_web::middleware::from_fn(crate::response_cache::serve))
         .wrap(actix_web::middleware::from_fn(crate::rate_limit::limit_requests))
         .wrap(actix_web::middleware::from_fn(rest::refuse_nul))
         .wrap(cors(&settings))
@@ -194,7 +195,8 @@ impl Application {
                 Ok::<usize, std::convert::Infallible>(0)
             }
         });
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, rate_limits, db_stats, started_at: Instant::now(), news };
+        let response_cache = Arc::new(crate::response_cache::ResponseCache::new(settings.response_cache_bytes));
+        let state = AppState { db, settings: Arc::new(settings), keys, throttle, rate_limits, response_cache, db_stats, started_at: Instant::now(), news };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;

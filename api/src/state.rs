@@ -22,6 +22,8 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Request rate limits, shared by all workers of this process.
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    /// Answers to public reads, valid while the change log stands still.
+    pub response_cache: Arc<crate::response_cache::ResponseCache>,
     /// SQL statement counters.
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::published_essays;
+use crate::helpers::urlencode;
 use crate::helpers::{Reply, TestApp};
 
 async fn graphql(app: &TestApp, token: Option<&str>, query: &str) -> Reply {
@@ -213,10 +214,6 @@ async fn admin_reads_and_persisted_queries(app: TestApp) {
     assert!(known["errors"].is_null(), "{known}");
     let get = app.get(&format!("/graphql?extensions={}", urlencode(&extensions.to_string()))).await.json();
     assert!(get["data"]["sectors"]["totalCount"].is_number(), "a CDN can cache GET by hash: {get}");
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 async fn nested_paths_follow_the_policy_in_batches(app: TestApp) {

@@ -298,6 +298,11 @@ impl TestApp {
     }
 }
 
+/// Percent-encodes everything but ASCII letters and digits, for query strings.
+pub fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
 /// Runs each listed test body on SQLite, and on PostgreSQL when `OU_TEST_POSTGRES_URL` is set
 /// (with `CI` set, a missing `OU_TEST_POSTGRES_URL` fails the PostgreSQL half).
 #[macro_export]

@@ -23,6 +23,7 @@ mod product_roles;
 mod public_reads;
 mod rate_limits;
 mod read_only;
+mod response_cache;
 mod search;
 mod statements;
 mod sync;

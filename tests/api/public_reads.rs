@@ -48,12 +48,19 @@ async fn published_demo_is_readable(app: TestApp) {
             .collect();
         assert!(!expected.is_empty(), "the demo has published {kind} items");
         let (ids, items) = all_ids(&app, collection, include).await;
+        let with_bodies = app.get(&format!("/api/v1/{collection}?limit=100&fields=title,body,body_html")).await.json();
+        for item in with_bodies.as_array().unwrap() {
+            assert!(item["body_html"].as_str().unwrap().contains("<p>"), "{collection}: bodies come when `fields` names them");
+            assert!(item["body"].as_str().is_some() && item.get("summary").is_none(), "{collection}: and only the fields named");
+            let single = app.get(&format!("/api/v1/{collection}/{}", item["id"].as_str().unwrap())).await.json();
+            assert_eq!(single["body_html"], item["body_html"], "{collection}: a single item keeps its bodies");
+        }
         assert_eq!(ids.iter().cloned().collect::<HashSet<_>>(), expected, "{collection}");
         assert_eq!(ids.len(), expected.len(), "{collection} lists each item once");
         for item in &items {
             assert_eq!(item["kind"], kind);
             assert_eq!(item["status"], "published");
-            assert!(item["body_html"].as_str().unwrap().contains("<p>"), "{collection} has rendered bodies");
+            assert!(item.get("body").is_none() && item.get("body_html").is_none(), "{collection}: lists leave the bodies out");
             assert!(item["word_count"].as_i64().unwrap() > 0);
             assert!(item["reading_time_minutes"].as_i64().unwrap() >= 1);
             assert_eq!(item["authors"].as_array().unwrap().len(), item["author_ids"].as_array().unwrap().len());

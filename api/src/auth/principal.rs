@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -16,6 +16,7 @@ use crate::services::sessions::{self, ClientInfo};
 use crate::state::AppState;
 
 /// Who is calling: anonymous without credentials; a 401 for credentials that are not valid.
+#[derive(Clone)]
 pub struct Caller {
     /// The principal the policy decides for.
     pub principal: Principal,
@@ -44,18 +45,27 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Caller, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let credential = credential(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
-            let credential = credential?;
-            let authenticated = sessions::authenticate(&state.db, &state.keys, credential.as_deref()).await?;
-            Ok(Caller { principal: authenticated.principal, family: authenticated.family })
-        })
+        // The response cache may have resolved the caller already.
+        if let Some(caller) = req.extensions().get::<Caller>().cloned() {
+            return Box::pin(async move { Ok(caller) });
+        }
+        Box::pin(Caller::resolve(req))
     }
 }
 
 impl Caller {
+    /// Resolves the request's credentials (a database read for keys and sessions).
+    pub fn resolve(req: &HttpRequest) -> impl Future<Output = Result<Caller, AppError>> + 'static {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let credential = credential(req);
+        async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+            let credential = credential?;
+            let authenticated = sessions::authenticate(&state.db, &state.keys, credential.as_deref()).await?;
+            Ok(Caller { principal: authenticated.principal, family: authenticated.family })
+        }
+    }
+
     /// The signed-in user's id and session family, or a 401.
     pub fn session(&self) -> Result<(Uuid, Uuid), AppError> {
         match (self.principal.user(), self.family) {

@@ -89,7 +89,10 @@ fn refuse(error: crate::error::AppError) -> GraphQLResponse {
 async fn run(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, caller: Caller, request: async_graphql::Request, method: Method) -> actix_web::HttpResponse {
     use actix_web::Responder;
     let charged = cost::Charged::default();
+    // A successful query from the URL by a public caller may be cached like a public REST read.
+    let cacheable = method == Method::Get && caller.principal.is_public();
     let response = answer(req, state, schemas, caller, request, method, charged.clone()).await;
+    let cacheable = cacheable && response.0.is_ok();
     let decision = charged.decision();
     let mut http = match decision.as_ref().and_then(crate::rate_limit::Decision::refusal) {
         Some(refused) => {
@@ -101,10 +104,41 @@ async fn run(req: &actix_web::HttpRequest, state: &AppState, schemas: &Schemas, 
         }
         None => response.respond_to(req).map_into_boxed_body(),
     };
+    if cacheable && !http.headers().contains_key(header::CACHE_CONTROL) {
+        http = public_answer(req, state, http);
+    }
     if let Some(decision) = decision {
         decision.annotate(http.headers_mut());
     }
     http
+}
+
+/// Marks an answer public and tags it, answering `304` when the client's copy is current: a
+/// query from the URL is a read like any other.
+fn public_answer(req: &actix_web::HttpRequest, state: &AppState, http: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    let (mut head, body) = http.into_parts();
+    let bytes = match actix_web::body::MessageBody::try_into_bytes(body) {
+        Ok(bytes) => bytes,
+        Err(body) => return head.set_body(body),
+    };
+    let etag = crate::etag::of_bytes(&bytes);
+    let current = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| crate::etag::matches(v, &etag));
+    let headers = head.headers_mut();
+    for (name, value) in [(header::ETAG, etag), (header::CACHE_CONTROL, format!("public, max-age={}", state.settings.cache_max_age))] {
+        if let Ok(value) = header::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    if current {
+        let mut not_modified = actix_web::HttpResponse::NotModified().finish();
+        for name in [header::ETAG, header::CACHE_CONTROL] {
+            if let Some(value) = head.headers().get(&name).cloned() {
+                not_modified.headers_mut().insert(name, value);
+            }
+        }
+        return not_modified;
+    }
+    head.set_body(actix_web::body::BoxBody::new(bytes))
 }
 
 /// The GraphQL answer itself.

@@ -299,7 +299,7 @@ async fn content_page(ctx: &Context<'_>, kind: Option<ContentKind>, paging: Pagi
     // Bodies load only when a body field is asked for.
     let wants_body = ["body", "bodyHtml"].iter().any(|f| look.field("nodes").field(f).exists() || look.field("edges").field("node").field(f).exists());
     if !wants_body {
-        query.fields = Some(spec.fields.iter().copied().filter(|f| *f != "body" && *f != "body_html").collect());
+        query.fields = spec.list_fields();
     }
     let (page, _) = content::list(db, who, kind, &query).await.map_err(|e| e.to_graphql())?;
     let loaders = ctx.data::<Loaders>()?;

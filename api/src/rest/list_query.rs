@@ -145,6 +145,9 @@ pub fn parse_list(
         None => {}
     }
 
+    if query.fields.is_none() {
+        query.fields = spec.list_fields();
+    }
     let style = apply_window(&mut query, &window, range_header, spec)?;
     Ok(ParsedList { query, style, params })
 }
@@ -512,6 +515,7 @@ mod tests {
         includes: &["authors"],
         fields: &["title", "slug"],
         searchable: true,
+        list_omits: &[],
     };
 
     fn parse(qs: &str) -> Result<ListQuery, AppError> {

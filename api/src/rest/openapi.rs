@@ -141,7 +141,13 @@ fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
             }
             Some("_sort") => names_param(param, "json-server sort fields", spec.sorts),
             Some("include") => names_param(param, "Relations to embed", spec.includes),
-            Some("fields") => names_param(param, "Fields to return (`id` always comes)", spec.fields),
+            Some("fields") => {
+                names_param(param, "Fields to return (`id` always comes)", spec.fields);
+                if !spec.list_omits.is_empty() {
+                    let described = param["description"].as_str().unwrap_or_default().to_owned();
+                    param["description"] = json!(format!("{described} Without `fields`, a list leaves out {}.", listed(spec.list_omits)));
+                }
+            }
             Some("filter") => {
                 param.as_object_mut().map(|p| p.remove("schema"));
                 // A small example: without one, Swagger UI fills the field with a sample of every
@@ -168,8 +174,13 @@ fn complete_list_operation(operation: &mut Value, spec: &ResourceSpec) {
             params.push(query_param(name, format!("Published {relation} this instant."), or_empty(value_schema(FieldType::Timestamp, TEXT_MAX))));
         }
     }
+    let omitted = if spec.list_omits.is_empty() {
+        String::new()
+    } else {
+        format!(" Items leave out {} unless `fields` names them; a single-item GET returns them.", spec.list_omits.join(" and "))
+    };
     operation["description"] = json!(format!(
-        "Sortable by: {}. Embeddable with `include`: {}. Selectable with `fields`: {}. An empty parameter counts as absent.",
+        "Sortable by: {}. Embeddable with `include`: {}. Selectable with `fields`: {}.{omitted} An empty parameter counts as absent.",
         spec.sorts.join(", "),
         if spec.includes.is_empty() { "nothing".to_owned() } else { spec.includes.join(", ") },
         spec.fields.join(", ")

@@ -58,6 +58,9 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         ("{state=\"in_use\"}".into(), f64::from(open) - idle as f64),
         ("{state=\"idle\"}".into(), idle as f64),
     ]);
+    let cached = state.response_cache.usage();
+    series("ou_response_cache_bytes", "gauge", "Bytes of answers the response cache keeps.", &[(String::new(), cached.bytes as f64)]);
+    series("ou_response_cache_entries", "gauge", "Answers the response cache keeps.", &[(String::new(), cached.entries as f64)]);
     series("ou_uptime_seconds", "gauge", "Seconds since the server started.", &[(String::new(), state.started_at.elapsed().as_secs() as f64)]);
     match lags {
         Ok(lags) => {

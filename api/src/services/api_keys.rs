@@ -67,6 +67,7 @@ pub static API_KEY_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["name", "prefix", "scope", "created_by", "last_used_at", "expires_at", "revoked_at", "created_at", "updated_at"],
     searchable: false,
+    list_omits: &[],
 };
 
 fn record(m: api_key::Model) -> Result<ApiKeyRecord, AppError> {

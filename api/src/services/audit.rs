@@ -86,6 +86,7 @@ pub static AUDIT_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["actor_user_id", "actor_api_key_id", "resource", "resource_id", "action", "version_before", "version_after", "details", "created_at"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// Lists audit entries, for those allowed to read the log.

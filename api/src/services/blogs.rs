@@ -68,6 +68,7 @@ pub static BLOG_SPEC: ResourceSpec = ResourceSpec {
     includes: &["sector", "bloggers"],
     fields: &["slug", "title", "description", "sector_id", "blogger_ids", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// Turns blog rows into records, loading their visible bloggers' ids in one statement.

@@ -80,6 +80,7 @@ pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
     includes: &["sectors"],
     fields: &["slug", "display_name", "bio", "team_role", "avatar_url", "links", "sector_ids", "visible", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> Result<EditorRecord, AppError> {

@@ -83,6 +83,7 @@ pub static ROLE_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["name", "description", "builtin", "permissions", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// Creates the default roles that do not exist yet (an admin's edits to existing ones are kept).

@@ -86,6 +86,7 @@ pub static USER_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["email", "role", "disabled", "sector_ids", "editor_id", "last_login_at", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// The form emails are compared in.

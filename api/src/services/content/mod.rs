@@ -45,9 +45,9 @@ pub struct ContentRecord {
     pub title: String,
     pub subtitle: Option<String>,
     pub summary: String,
-    /// Markdown source.
+    /// Markdown source (in lists only when `fields=` names it).
     pub body: String,
-    /// Rendered, sanitized HTML.
+    /// Rendered, sanitized HTML (in lists only when `fields=` names it).
     pub body_html: String,
     pub status: ContentStatus,
     pub published_at: Option<DateTime<Utc>>,

@@ -38,6 +38,10 @@ const SORTS: &[&str] = &[
 ];
 const DEFAULT_SORT: &[Sort] = &[Sort { field: "published_at", descending: true }];
 
+/// The large fields lists leave out unless `fields=` names them: list views rarely show a body,
+/// and the two bodies are most of an item's bytes.
+const BODY_FIELDS: &[&str] = &["body", "body_html"];
+
 macro_rules! content_fields {
     ($($extra:literal),*) => {
         &["kind", "slug", "title", "subtitle", "summary", "body", "body_html", "status", "published_at",
@@ -56,6 +60,7 @@ pub static ESSAY_SPEC: ResourceSpec = ResourceSpec {
     includes: &["authors", "sectors", "tags", "question"],
     fields: content_fields!("question_id", "featured"),
     searchable: true,
+    list_omits: BODY_FIELDS,
 };
 
 /// List parameters for `/analyses`.
@@ -67,6 +72,7 @@ pub static ANALYSIS_SPEC: ResourceSpec = ResourceSpec {
     includes: &["authors", "sectors", "tags", "question"],
     fields: content_fields!("question_id", "key_takeaways"),
     searchable: true,
+    list_omits: BODY_FIELDS,
 };
 
 /// List parameters for `/blog-posts`.
@@ -78,6 +84,7 @@ pub static BLOG_POST_SPEC: ResourceSpec = ResourceSpec {
     includes: &["authors", "sectors", "tags", "blog"],
     fields: content_fields!("blog_id"),
     searchable: true,
+    list_omits: BODY_FIELDS,
 };
 
 /// List parameters for `/news-links`.
@@ -89,6 +96,7 @@ pub static NEWS_LINK_SPEC: ResourceSpec = ResourceSpec {
     includes: &["authors", "sectors", "tags"],
     fields: content_fields!("url", "source_name", "source_url", "commentary", "news_source_id"),
     searchable: true,
+    list_omits: BODY_FIELDS,
 };
 
 /// The filters of content of every kind (`/content`, and search).
@@ -106,6 +114,7 @@ pub static ANY_CONTENT_SPEC: ResourceSpec = ResourceSpec {
     includes: &["authors", "sectors", "tags", "blog", "question"],
     fields: content_fields!("question_id", "featured", "key_takeaways", "blog_id", "url", "source_name", "source_url", "commentary", "news_source_id"),
     searchable: true,
+    list_omits: BODY_FIELDS,
 };
 
 /// The list parameters of one kind, or of all kinds.

@@ -134,6 +134,7 @@ pub static NEWS_SOURCE_SPEC: ResourceSpec = ResourceSpec {
         "last_error", "consecutive_failures", "next_poll_at", "items_seen", "drafts_created", "paused_reason", "version", "created_at", "updated_at",
     ],
     searchable: false,
+    list_omits: &[],
 };
 
 /// Records for rows: their sectors in one statement.

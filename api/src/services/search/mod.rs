@@ -97,6 +97,7 @@ pub static SEARCH_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &[],
     searchable: true,
+    list_omits: &[],
 };
 
 /// One match: the item, a passage around the match and its score.

@@ -97,6 +97,7 @@ pub static SECTOR_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["slug", "name", "description", "position", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// List parameters for `/tags`.
@@ -108,6 +109,7 @@ pub static TAG_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["slug", "name", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// List parameters for `/questions`.
@@ -119,6 +121,7 @@ pub static QUESTION_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["slug", "title", "prompt", "position", "created_at", "updated_at", "version"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// A page of records of one of the three tables.

@@ -127,6 +127,7 @@ pub static WEBHOOK_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["url", "description", "events", "kinds", "sector_ids", "active", "consecutive_failures", "disabled_reason", "disabled_at", "previous_secret_expires_at", "version", "created_at", "updated_at"],
     searchable: false,
+    list_omits: &[],
 };
 
 fn strings<T: serde::de::DeserializeOwned>(value: &Value) -> Result<Vec<T>, AppError> {
@@ -371,6 +372,7 @@ pub static DELIVERY_SPEC: ResourceSpec = ResourceSpec {
     includes: &[],
     fields: &["webhook_id", "message_id", "change_seq", "event_type", "state", "attempts", "next_attempt_at", "last_status", "last_error", "completed_at", "payload", "created_at", "updated_at"],
     searchable: false,
+    list_omits: &[],
 };
 
 /// The `webhook-id` of an event.
