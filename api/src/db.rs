@@ -9,7 +9,7 @@ use anyhow::Context;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::sqlx::{ConnectOptions, Connection};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector};
 
 /// Counts SQL statements executed, exported on `/metrics`.
 #[derive(Debug, Default)]
@@ -90,7 +90,6 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
 
 /// Connections of the pool: (open, idle).
 pub fn pool_usage(db: &DatabaseConnection) -> (u32, usize) {
-    use sea_orm::DbBackend;
     match db.get_database_backend() {
         DbBackend::Sqlite => {
             let pool = db.get_sqlite_connection_pool();
@@ -119,7 +118,7 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
 /// transaction, so writers go on meanwhile and the copy is the database as of its start).
 /// PostgreSQL has its own tools (`pg_dump`), and the file must not exist yet.
 pub async fn backup(db: &DatabaseConnection, to: &std::path::Path) -> anyhow::Result<()> {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use sea_orm::Statement;
     if db.get_database_backend() != DbBackend::Sqlite {
         anyhow::bail!("`ou backup` copies the embedded SQLite database; back PostgreSQL up with pg_dump (see docs/deployment.md), or move a publication with `ou export`");
     }
@@ -134,4 +133,22 @@ pub async fn backup(db: &DatabaseConnection, to: &std::path::Path) -> anyhow::Re
         .await
         .with_context(|| format!("cannot write the backup to {}", to.display()))?;
     Ok(())
+}
+
+/// The plan the database picks for a statement, one line per step (`EXPLAIN QUERY PLAN` on
+/// SQLite, `EXPLAIN` on PostgreSQL).
+pub async fn plan(db: &impl ConnectionTrait, mut statement: sea_orm::Statement) -> Result<String, crate::error::AppError> {
+    let backend = db.get_database_backend();
+    statement.sql = match backend {
+        DbBackend::Sqlite => format!("EXPLAIN QUERY PLAN {}", statement.sql),
+        _ => format!("EXPLAIN {}", statement.sql),
+    };
+    let mut lines = Vec::new();
+    for row in db.query_all_raw(statement).await? {
+        lines.push(match backend {
+            DbBackend::Sqlite => row.try_get::<String>("", "detail")?,
+            _ => row.try_get::<String>("", "QUERY PLAN")?,
+        });
+    }
+    Ok(lines.join("\n"))
 }

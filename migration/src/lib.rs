@@ -11,6 +11,7 @@ mod m20261202_000005_versions_and_text;
 mod m20261202_000006_change_log_and_webhooks;
 mod m20261202_000007_search_index;
 mod m20261202_000008_news_sources;
+mod m20261203_000009_list_indexes;
 
 /// Applies every pending migration in one transaction together with their records, so a process
 /// killed midway leaves the schema as it was and the next start begins again. sea-orm wraps
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_change_log_and_webhooks::Migration),
             Box::new(m20261202_000007_search_index::Migration),
             Box::new(m20261202_000008_news_sources::Migration),
+            Box::new(m20261203_000009_list_indexes::Migration),
         ]
     }
 }

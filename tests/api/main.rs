@@ -21,6 +21,7 @@ mod permissions;
 mod processes;
 mod product_roles;
 mod public_reads;
+mod query_plans;
 mod rate_limits;
 mod read_only;
 mod response_cache;

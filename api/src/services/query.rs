@@ -97,9 +97,18 @@ pub fn in_subquery<C: ColumnTrait>(column: C, op: FilterOp, subquery: SelectStat
     }
 }
 
+/// Which sort fields may be empty in the rows a list reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Empty<'a> {
+    /// Any of them.
+    Any,
+    /// Only these.
+    Only(&'a [&'a str]),
+}
+
 /// Applies the sort keys (mapped to columns by `column_for`, empty values last) and a final `id`
 /// tiebreaker.
-pub fn apply_sort<E, F>(mut select: Select<E>, query: &ListQuery, id: E::Column, column_for: F) -> Result<Select<E>, AppError>
+pub fn apply_sort<E, F>(mut select: Select<E>, query: &ListQuery, id: E::Column, column_for: F, empty: Empty<'_>) -> Result<Select<E>, AppError>
 where
     E: EntityTrait,
     F: Fn(&str) -> Option<E::Column>,
@@ -109,11 +118,44 @@ where
             AppError::Internal(anyhow::anyhow!("sort field {} has no column", key.field))
         })?;
         let order = if key.descending { Order::Desc } else { Order::Asc };
-        // Empty values (a draft's publication date) come last either way, on both databases:
-        // SQLite would put them last when descending, PostgreSQL first.
-        select = select.order_by_with_nulls(column, order, sea_orm::sea_query::NullOrdering::Last);
+        select = match empty {
+            // Empty values (a draft's publication date) come last either way, on both
+            // databases: SQLite would put them last when descending, PostgreSQL first.
+            Empty::Any => select.order_by_with_nulls(column, order, sea_orm::sea_query::NullOrdering::Last),
+            Empty::Only(fields) if fields.contains(&key.field) => select.order_by_with_nulls(column, order, sea_orm::sea_query::NullOrdering::Last),
+            // Without the rule an index in the column's order serves the sort in either direction.
+            Empty::Only(_) => select.order_by(column, order),
+        };
+    }
+    if query.sort.iter().any(|key| key.field == "id") {
+        // Already in a total order; a second `id` would only keep an index from serving it.
+        return Ok(select);
     }
     Ok(select.order_by(id, if query.sort.first().is_some_and(|s| s.descending) { Order::Desc } else { Order::Asc }))
+}
+
+/// The select without its order: what a count reads (an order there could only cost a sort).
+fn unordered<E: EntityTrait>(select: &Select<E>) -> Select<E> {
+    let mut counted = select.clone();
+    sea_orm::QueryTrait::query(&mut counted).clear_order_by();
+    counted
+}
+
+/// The statements [`fetch_page`] runs for `select`: the count (when the query counts) and the
+/// page, for reading their plans.
+pub fn page_statements<E: EntityTrait>(backend: sea_orm::DbBackend, select: &Select<E>, query: &ListQuery) -> Vec<sea_orm::Statement> {
+    use sea_orm::QueryTrait;
+    let mut statements = Vec::new();
+    if query.count_total {
+        let count = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(unordered(select).into_query(), sea_orm::sea_query::Alias::new("sub_query"))
+            .to_owned();
+        statements.push(backend.build(&count));
+    }
+    let limit = if query.count_total { query.limit } else { query.limit + 1 };
+    statements.push(select.clone().offset(query.offset).limit(limit).build(backend));
+    statements
 }
 
 /// Counts all matching rows and fetches the requested window.
@@ -131,7 +173,7 @@ where
         let total = query.offset + items.len() as u64 + u64::from(more);
         return Ok(Page { items, total });
     }
-    let total = select.clone().count(db).await?;
+    let total = unordered(&select).count(db).await?;
     let items = if query.offset >= total {
         Vec::new()
     } else {
@@ -201,7 +243,7 @@ where
     let column = |field: &str| field.parse::<E::Column>().ok();
     let id = column("id").ok_or_else(|| AppError::Internal(anyhow::anyhow!("a listed table has no `id` column")))?;
     let select = apply_filters(select, query, |f| relation(f).or_else(|| column(f.field).map(|c| column_condition(c, f))))?;
-    let select = apply_sort(select, query, id, column)?;
+    let select = apply_sort(select, query, id, column, Empty::Any)?;
     fetch_page(db, select, query).await
 }
 

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use entity::{blog_blogger, change, content_author, content_item};
 
 use crate::auth::tokens::Sealer;
-use crate::clock::now;
 use crate::domain::vocabulary;
 use crate::error::AppError;
 use crate::policy::{Principal, is_public_content};
@@ -288,14 +287,13 @@ async fn removals(db: &DatabaseConnection, kind: RecordKind, ids: &[Uuid]) -> Re
         return Ok(ids.iter().map(|id| (*id, if existing.iter().any(|e| e.id == *id) { Removal::NotVisible } else { Removal::Deleted })).collect());
     }
     let rows = content_item::Entity::find().filter(content_item::Column::Id.is_in(ids.iter().copied())).all(db).await?;
-    let at = now();
     Ok(ids
         .iter()
         .map(|id| {
             let reason = match rows.iter().find(|row| row.id == *id) {
                 None => Removal::Deleted,
                 Some(row) if row.deleted_at.is_some() => Removal::Deleted,
-                Some(row) if !is_public_content(row, at) => Removal::Unpublished,
+                Some(row) if !is_public_content(row) => Removal::Unpublished,
                 Some(_) => Removal::NotVisible,
             };
             (*id, reason)

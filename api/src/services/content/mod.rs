@@ -15,7 +15,7 @@ use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
 use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
 use crate::services::blogs::BlogRecord;
 use crate::services::editors::{EditorRecord, visible_editor_ids};
-use crate::services::query::{apply_filters, apply_sort, column_condition, fetch_page, in_subquery, linked_to, reference_ids};
+use crate::services::query::{Empty, apply_filters, apply_sort, column_condition, fetch_page, page_statements, in_subquery, linked_to, reference_ids};
 use crate::services::search::Search;
 use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
 use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
@@ -174,7 +174,7 @@ fn filter_column(field: &str) -> Option<content_item::Column> {
 
 /// The rows of one kind (or all kinds) the caller may read.
 fn visible(principal: &Principal, kind: Option<ContentKind>) -> Select<content_item::Entity> {
-    content_item::Entity::find().filter(content_visibility(principal, kind, Utc::now()))
+    content_item::Entity::find().filter(content_visibility(principal, kind))
 }
 
 /// Lists the content the caller may read.
@@ -186,12 +186,20 @@ pub async fn list(
 ) -> Result<(Page<ContentRecord>, ContentEmbeds), AppError> {
     let backend = db.get_database_backend();
     let (select, search) = matching(backend, principal, kind, query)?;
-    let select = ordered(select, search.as_ref(), query, backend)?;
+    let select = ordered(select, principal, search.as_ref(), query, backend)?;
     let page = fetch_page(db, select, query).await?;
     let with_bodies = query.wants_field("body") || query.wants_field("body_html");
     let items = records(db, principal, page.items, with_bodies).await?;
     let embeds = embeds(db, principal, &items, &query.include).await?;
     Ok((Page { items, total: page.total }, embeds))
+}
+
+/// The statements a list runs on `content_items` (its count and its page), built as [`list`]
+/// builds them: what the query-plan test reads the plans of.
+pub fn list_statements(backend: DbBackend, principal: &Principal, kind: Option<ContentKind>, query: &ListQuery) -> Result<Vec<sea_orm::Statement>, AppError> {
+    let (select, search) = matching(backend, principal, kind, query)?;
+    let select = ordered(select, principal, search.as_ref(), query, backend)?;
+    Ok(page_statements(backend, &select, query))
 }
 
 /// The rows the caller may read that meet the query's filters and search, unordered; and the
@@ -208,7 +216,7 @@ pub(crate) fn matching(
     let base = if wants_trash {
         content_item::Entity::find().filter(
             Condition::any()
-                .add(content_visibility(principal, kind, Utc::now()))
+                .add(content_visibility(principal, kind))
                 .add(trash_visibility(principal, kind)),
         )
     } else {
@@ -254,18 +262,28 @@ pub(crate) fn matching(
 
 /// Orders matching rows by the query's sort, or by relevance when it searches without one;
 /// `id` breaks ties.
-pub(crate) fn ordered(select: Select<content_item::Entity>, search: Option<&Search>, query: &ListQuery, backend: DbBackend) -> Result<Select<content_item::Entity>, AppError> {
+pub(crate) fn ordered(
+    select: Select<content_item::Entity>,
+    principal: &Principal,
+    search: Option<&Search>,
+    query: &ListQuery,
+    backend: DbBackend,
+) -> Result<Select<content_item::Entity>, AppError> {
     let select = match search {
         Some(search) if query.sort.is_empty() => search.by_relevance(select, backend),
         _ => select,
     };
-    apply_sort(select, query, content_item::Column::Id, sort_column)
+    // What a public caller reads is published: every row has a publication date and none a
+    // schedule, so the order needs no rule for empty dates (which would keep PostgreSQL from
+    // reading a descending index backwards).
+    let empty = if principal.is_public() { Empty::Only(&[]) } else { Empty::Only(&["published_at", "scheduled_at"]) };
+    apply_sort(select, query, content_item::Column::Id, sort_column, empty)
 }
 
 /// The items among `ids` the caller may read or restore from the trash (with their bodies), in
 /// no particular order.
 pub(crate) async fn by_ids(db: &impl ConnectionTrait, principal: &Principal, ids: &[Uuid]) -> Result<Vec<ContentRecord>, AppError> {
-    let readable = Condition::any().add(content_visibility(principal, None, Utc::now())).add(trash_visibility(principal, None));
+    let readable = Condition::any().add(content_visibility(principal, None)).add(trash_visibility(principal, None));
     let models = content_item::Entity::find().filter(readable).filter(content_item::Column::Id.is_in(ids.iter().copied())).all(db).await?;
     records(db, principal, models, true).await
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult, IdenStatic, Iterable};
 use uuid::Uuid;
@@ -69,7 +68,7 @@ fn base(principal: &Principal, kind: Option<ContentKind>, parent: Parent, parent
         );
     }
     select
-        .cond_where(content_visibility(principal, kind, Utc::now()))
+        .cond_where(content_visibility(principal, kind))
         .and_where(parent_expr.clone().is_in(parents.iter().copied()));
     (select, parent_expr)
 }

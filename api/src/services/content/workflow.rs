@@ -129,7 +129,7 @@ pub async fn transition(
         Transition::Publish | Transition::Unpublish | Transition::Submit | Transition::Archive => {}
     }
     apply(&txn, id, current.version, row).await?;
-    let done = Done { action: transition.change(), version_before: Some(current.version), was_public: is_public_content(&model, now()), details: None };
+    let done = Done { action: transition.change(), version_before: Some(current.version), was_public: is_public_content(&model), details: None };
     let record = finish(&txn, principal, kind, id, done).await?;
     txn.commit().await?;
     Ok(record)
@@ -174,7 +174,7 @@ pub async fn publish_scheduled(db: &DatabaseConnection, id: Uuid, version: i32) 
         txn.rollback().await?;
         return Ok(false);
     }
-    let done = Done { action: ChangeAction::Published, version_before: Some(version), was_public: is_public_content(&model, now()), details: None };
+    let done = Done { action: ChangeAction::Published, version_before: Some(version), was_public: is_public_content(&model), details: None };
     finish(&txn, &Principal::System, kind, id, done).await?;
     txn.commit().await?;
     Ok(true)

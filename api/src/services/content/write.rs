@@ -113,7 +113,7 @@ pub(super) async fn finish(db: &impl ConnectionTrait, principal: &Principal, kin
             action,
             version: Some(complete.version),
             public_before: was_public,
-            public_after: is_public_content(&model, now()),
+            public_after: is_public_content(&model),
             summary: changes::summary(RecordKind::content(kind), &json_map(&complete)?),
         },
     )
@@ -277,7 +277,7 @@ async fn save(
     }
     replace_links(txn, id, &new, at).await?;
     crate::services::search::index::store(txn, &[id]).await?;
-    finish(txn, principal, kind, id, Done { action, version_before: Some(current.version), was_public: is_public_content(&model, at), details: None }).await
+    finish(txn, principal, kind, id, Done { action, version_before: Some(current.version), was_public: is_public_content(&model), details: None }).await
 }
 
 /// Sets `row`'s columns on one item if it is still at `version` (and meets `only_if`), bumping
@@ -311,7 +311,7 @@ pub async fn trash(db: &DatabaseConnection, principal: &Principal, kind: Content
     authorize(principal, kind, Action::Delete, &facts(&current, model.created_by)?)?;
     check_precondition(&current, &precondition)?;
     apply(&txn, id, current.version, content_item::ActiveModel { deleted_at: Set(Some(now())), ..Default::default() }).await?;
-    let done = Done { action: ChangeAction::Trashed, version_before: Some(current.version), was_public: is_public_content(&model, now()), details: None };
+    let done = Done { action: ChangeAction::Trashed, version_before: Some(current.version), was_public: is_public_content(&model), details: None };
     let record = finish(&txn, principal, kind, id, done).await?;
     txn.commit().await?;
     Ok(record)

@@ -147,7 +147,7 @@ pub async fn search(db: &impl ConnectionTrait, principal: &Principal, query: &Li
     let (select, search) = content::matching(backend, principal, None, query)?;
     let search = search.ok_or_else(|| AppError::bad_request("invalid_search", "give the words to look for in `q`"))?;
     let total = select.clone().count(db).await?;
-    let ordered = content::ordered(select.clone(), Some(&search), query, backend)?;
+    let ordered = content::ordered(select.clone(), principal, Some(&search), query, backend)?;
     let ranked = ordered.select_only().column(content_item::Column::Id).expr_as(search.score(backend), "score");
     let rows = if query.limit == 0 || query.offset >= total {
         Vec::new()
@@ -318,20 +318,7 @@ pub async fn plan(db: &impl ConnectionTrait, text: &str) -> Result<String, AppEr
     let query = ListQuery { search: Some(text.to_owned()), sort: Vec::new(), ..ListQuery::new(&SEARCH_SPEC) };
     let (select, search) = content::matching(backend, &Principal::Anonymous, None, &query)?;
     let search = search.ok_or_else(|| AppError::bad_request("invalid_search", "nothing to search for"))?;
-    let mut statement = search.by_relevance(select, backend).limit(20).build(backend);
-    statement.sql = match backend {
-        DbBackend::Sqlite => format!("EXPLAIN QUERY PLAN {}", statement.sql),
-        _ => format!("EXPLAIN {}", statement.sql),
-    };
-    let rows = db.query_all_raw(statement).await?;
-    let mut lines = Vec::new();
-    for row in rows {
-        lines.push(match backend {
-            DbBackend::Sqlite => row.try_get::<String>("", "detail")?,
-            _ => row.try_get::<String>("", "QUERY PLAN")?,
-        });
-    }
-    Ok(lines.join("\n"))
+    crate::db::plan(db, search.by_relevance(select, backend).limit(20).build(backend)).await
 }
 
 #[cfg(test)]
