@@ -65,7 +65,7 @@ fn migrations_and_demo_seed_from_the_command_line() {
     run(&["migrate", "up"]);
     assert!(dir.path().join("data/ou.db").exists(), "the embedded database lives in ./data");
     let status = run(&["migrate", "status"]);
-    assert_eq!(status.lines().filter(|l| l.starts_with("applied")).count(), 8, "{status}");
+    assert_eq!(status.lines().filter(|l| l.starts_with("applied")).count(), 9, "{status}");
     run(&["migrate", "down", "--steps", "2"]);
     let status = run(&["migrate", "status"]);
     assert_eq!(status.lines().filter(|l| l.starts_with("pending")).count(), 2, "{status}");

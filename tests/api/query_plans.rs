@@ -69,10 +69,13 @@ async fn every_public_list_is_served_by_an_index(app: TestApp) {
             let parsed = api::rest::list_query::parse_list(&shape, None, spec).unwrap_or_else(|e| panic!("{shape}: {e:?}"));
             let statements = content::list_statements(backend, &Principal::Anonymous, kind, &parsed.query).unwrap();
             assert_eq!(statements.len(), 2, "{shape}: a count and a page");
-            for statement in statements {
+            for (position, statement) in statements.into_iter().enumerate() {
                 let plan = api::db::plan(&txn, statement.clone()).await.unwrap();
+                let count = position == 0;
                 for line in plan.lines() {
-                    if let Some(why) = refusal(backend, line) {
+                    // A count reads the index alone, not the rows it counts.
+                    let reads_rows = count && backend == DbBackend::Sqlite && line.contains("content_items USING INDEX");
+                    if let Some(why) = refusal(backend, line).or(reads_rows.then_some("counts by reading rows")) {
                         failures.push(format!("{}?{shape} {why}:\n{}\n{plan}", spec.name, statement.sql));
                     }
                 }

@@ -20,7 +20,7 @@ use crate::services::changes::RecordKind;
 use crate::services::write::versioned;
 use crate::services::read_only::ReadOnly;
 use crate::services::validate;
-use crate::services::editors::{EditorRecord, visible_editor_ids};
+use crate::services::editors::{EditorRecord, linked_editor_visible};
 use crate::services::query::{find_one, in_subquery, linked_to, page_by_columns, reference_ids};
 use crate::services::taxonomy::SectorRecord;
 use crate::services::{distinct_ids, editors, link_map, taxonomy};
@@ -84,7 +84,7 @@ pub async fn records(
         blog_blogger::Column::EditorId,
         Some(blog_blogger::Column::Position),
         &ids,
-        Condition::all().add(blog_blogger::Column::EditorId.in_subquery(visible_editor_ids(principal))),
+        Condition::all().add(linked_editor_visible(principal, (blog_blogger::Entity, blog_blogger::Column::EditorId))),
     )
     .await?;
     Ok(models

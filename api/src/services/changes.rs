@@ -153,15 +153,12 @@ pub async fn append(db: &impl ConnectionTrait, change: Change) -> Result<i64, Ap
     Ok(seq)
 }
 
-/// The number of the last change (0 for an empty log).
+/// The number of the last change (0 for an empty log). The response cache asks on every public
+/// read, so this is one fixed statement (prepared once per connection, never rebuilt).
 pub async fn position(db: &impl ConnectionTrait) -> Result<i64, AppError> {
-    let last: Option<Option<i64>> = change::Entity::find()
-        .select_only()
-        .column_as(change::Column::Seq.max(), "seq")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(last.flatten().unwrap_or(0))
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), "SELECT MAX(seq) AS seq FROM changes");
+    let row = db.query_one_raw(statement).await?;
+    Ok(row.map(|r| r.try_get::<Option<i64>>("", "seq")).transpose()?.flatten().unwrap_or(0))
 }
 
 /// The newest change's number and time (0 and none for an empty log): what feeds validate

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SimpleExpr};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,19 @@ pub fn visible_editor_ids(principal: &Principal) -> sea_orm::sea_query::SelectSt
         .from(editor::Entity)
         .cond_where(editor_visibility(principal))
         .take()
+}
+
+/// Whether the editor a link row names (`editor_id`, a qualified column) is one the caller may
+/// see: a correlated `EXISTS`, so each linked editor is looked up by id (an `IN` over every
+/// visible editor had SQLite probe the link table once per editor and item).
+pub fn linked_editor_visible(principal: &Principal, editor_id: impl IntoColumnRef) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(editor::Entity)
+            .cond_where(Condition::all().add(Expr::col((editor::Entity, editor::Column::Id)).equals(editor_id)).add(editor_visibility(principal)))
+            .take(),
+    )
 }
 
 /// Lists the editors the caller may see.

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
 use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
 use crate::services::blogs::BlogRecord;
-use crate::services::editors::{EditorRecord, visible_editor_ids};
+use crate::services::editors::{EditorRecord, linked_editor_visible};
 use crate::services::query::{Empty, apply_filters, apply_sort, column_condition, fetch_page, page_statements, in_subquery, linked_to, reference_ids};
 use crate::services::search::Search;
 use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
@@ -411,7 +411,7 @@ async fn records(
         content_author::Column::EditorId,
         Some(content_author::Column::Position),
         &ids,
-        Condition::all().add(content_author::Column::EditorId.in_subquery(visible_editor_ids(principal))),
+        Condition::all().add(linked_editor_visible(principal, (content_author::Entity, content_author::Column::EditorId))),
     )
     .await?;
     let mut sectors = link_map::<content_sector::Entity>(db, content_sector::Column::ContentId, content_sector::Column::SectorId, None, &ids, Condition::all()).await?;
