@@ -221,9 +221,34 @@ fn document_sparse_responses(doc: &mut Value) {
     };
     for name in sparse {
         let Some(mut copy) = schemas.get(&name).cloned() else { continue };
+        only_id_required(&mut copy);
         copy["required"] = json!(["id"]);
         copy["description"] = json!(format!("{name} as read: every field, or with `fields=` only those named (and `id`)."));
         schemas.insert(format!("Sparse{name}"), copy);
+    }
+}
+
+/// Drops every requirement but `id` from a schema and the schemas it is composed of (a record
+/// with kind-specific fields is an `allOf` of the common part and a `oneOf` of the kinds).
+fn only_id_required(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else { return };
+    if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|name| name == "id");
+        if required.is_empty() {
+            object.remove("required");
+        }
+    }
+    for composed in ["allOf", "anyOf", "oneOf"] {
+        if let Some(parts) = object.get_mut(composed).and_then(Value::as_array_mut) {
+            for part in parts.iter_mut() {
+                // A referenced part (the kinds' own fields, one of which must match) is required
+                // whole; in a sparse record none of it need be there.
+                if part.get("$ref").is_some() {
+                    *part = json!({"description": "Fields that only this kind has, those that were selected."});
+                }
+                only_id_required(part);
+            }
+        }
     }
 }
 
