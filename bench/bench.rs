@@ -172,13 +172,19 @@ fn release_binary(name: &str) -> PathBuf {
 
 /// Starts `ou serve`; returns it and how long the first W1 request took to be answered after start.
 async fn start_ours(database_url: &str, data_dir: &Path, cache_bytes: usize) -> (Server, Duration) {
+    start_ours_logging(database_url, data_dir, cache_bytes, "info").await
+}
+
+/// Starts `ou serve` with a log level (`info`, the default, writes an access log line per request).
+async fn start_ours_logging(database_url: &str, data_dir: &Path, cache_bytes: usize, log: &str) -> (Server, Duration) {
     let started = Instant::now();
     let child = Command::new(release_binary("ou"))
         .arg("serve")
+        .env("OU_LOG", log)
         .env("OU_DATABASE_URL", database_url)
         .env("OU_DATA_DIR", data_dir)
         .env("OU_BIND", OURS)
-        // The default log level, access log included (written to /dev/null, formatted all the same).
+        // Logs go to /dev/null, formatted all the same.
         .env("OU_ADMIN_EMAIL", ADMIN_EMAIL)
         .env("OU_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("OU_RESPONSE_CACHE_BYTES", cache_bytes.to_string())
@@ -362,8 +368,15 @@ async fn measure_backend(backend: &'static str, database_url: &str, data_dir: &P
     rows.push(("W4 W1 with If-None-Match, uncached".to_owned(), run(&ours, OURS, W1, None, &[format!("If-None-Match: {tag}")], 32, seconds).await));
     let token = admin_token().await;
     rows.push(("writes: POST /essays, 8 connections".to_owned(), run(&ours, OURS, "/api/v1/essays", Some(&writes_script(&scripts, &token)), &[], 8, seconds).await));
+    rows.push(("tiny list: GET /api/v1/sectors, uncached".to_owned(), run(&ours, OURS, "/api/v1/sectors", None, &[], 32, seconds).await));
+    rows.push(("no database: GET /healthz".to_owned(), run(&ours, OURS, "/healthz", None, &[], 32, seconds).await));
     let peak_uncached = ours.memory("VmHWM");
     drop(ours);
+    // Without the access log, to see what it costs.
+    let (quiet, _) = start_ours_logging(database_url, data_dir, 0, "warn").await;
+    rows.push(("tiny list, no access log".to_owned(), run(&quiet, OURS, "/api/v1/sectors", None, &[], 32, seconds).await));
+    rows.push(("no database: GET /healthz, no access log".to_owned(), run(&quiet, OURS, "/healthz", None, &[], 32, seconds).await));
+    drop(quiet);
     // With the response cache (the default).
     let (ours, _) = start_ours(database_url, data_dir, 8 * 1024 * 1024).await;
     rows.push(("W1 list, cached".to_owned(), run(&ours, OURS, W1, None, &[], 32, seconds).await));
@@ -466,7 +479,7 @@ async fn main() {
                 Some(&base_w1)
             } else if name.starts_with("W2") {
                 Some(&base_w2)
-            } else if name.contains("cached") && !name.contains("uncached") || name.starts_with("W4") {
+            } else if name.contains("cached") && !name.contains("uncached") || name.starts_with("W4") || name.starts_with("no database") {
                 Some(&base_static)
             } else {
                 None

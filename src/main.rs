@@ -145,21 +145,7 @@ enum MigrateAction {
     Status,
 }
 
-/// Caps glibc's malloc at two arenas. By default it gives every thread that allocates an arena of
-/// its own (up to eight per core), and the server's threads (HTTP workers, the runtime's, the
-/// database driver's) each keep memory there that the others cannot reuse: at two arenas the
-/// process needs far less memory under load, at no measurable cost in speed.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; it runs first thing in main, before any
-    // other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
-
 fn main() -> ExitCode {
-    limit_malloc_arenas();
     let cli = Cli::parse();
     let overrides = SettingsOverrides {
         bind: cli.bind.clone(),
