@@ -452,7 +452,7 @@ async fn main() {
         let name = format!("ou_bench_{}", Uuid::now_v7().simple());
         let admin = sea_orm::Database::connect(base.as_str()).await.expect("PostgreSQL is reachable");
         admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("a bench database");
-        let url = with_database(base, &name);
+        let url = api::db::url_with_database(base, &name);
         let pg_dir = work.as_path().join("postgres");
         std::fs::create_dir_all(&pg_dir).expect("a data directory");
         let db = api::db::connect(&url, Arc::default()).await.expect("PostgreSQL opens");
@@ -462,7 +462,7 @@ async fn main() {
         let empty = format!("{name}_empty");
         admin.execute_unprepared(&format!("CREATE DATABASE {empty}")).await.expect("an empty database");
         let last = reports.len() - 1;
-        reports[last].first_request_empty = first_request_on_empty(&with_database(base, &empty), &pg_dir).await;
+        reports[last].first_request_empty = first_request_on_empty(&api::db::url_with_database(base, &empty), &pg_dir).await;
         for database in [name, empty] {
             admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await.ok();
         }
@@ -499,20 +499,4 @@ async fn main() {
         );
     }
     println!("{out}");
-}
-
-fn with_database(base: &str, database: &str) -> String {
-    let (without_query, query) = match base.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (base, None),
-    };
-    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
-    let prefix = match without_query[scheme_end..].find('/') {
-        Some(slash) => &without_query[..scheme_end + slash],
-        None => without_query,
-    };
-    match query {
-        Some(q) => format!("{prefix}/{database}?{q}"),
-        None => format!("{prefix}/{database}"),
-    }
 }

@@ -152,3 +152,21 @@ pub async fn plan(db: &impl ConnectionTrait, mut statement: sea_orm::Statement) 
     }
     Ok(lines.join("\n"))
 }
+
+/// `base` (a PostgreSQL URL) pointing at `database` instead: for tools that make databases of
+/// their own (the tests, the benchmark).
+pub fn url_with_database(base: &str, database: &str) -> String {
+    let (without_query, query) = match base.split_once('?') {
+        Some((u, q)) => (u, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    let prefix = match without_query[scheme_end..].find('/') {
+        Some(slash) => &without_query[..scheme_end + slash],
+        None => without_query,
+    };
+    match query {
+        Some(q) => format!("{prefix}/{database}?{q}"),
+        None => format!("{prefix}/{database}"),
+    }
+}
