@@ -246,7 +246,9 @@ pub async fn serve(mut req: ServiceRequest, next: Next<impl MessageBody + 'stati
         }
         Lookup::FirstSight => {
             let response = next.call(req).await?;
-            if response.status() == StatusCode::OK && marked_public(response.headers()) {
+            // A `304` counts too: clients that always revalidate ask for answers worth keeping.
+            let answered = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
+            if answered && marked_public(response.headers()) {
                 cache.remember(&key);
             }
             return Ok(response.map_into_boxed_body());

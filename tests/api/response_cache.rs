@@ -52,6 +52,17 @@ async fn repeated_public_reads_skip_the_database(app: TestApp) {
         assert_eq!(keyed.body, first.body, "{path}");
         assert!(cost <= 3, "{path}: a content key's read costs its key (found, last use noted) and the position ({cost})");
     }
+    // A client that only ever revalidates still has its answer kept.
+    let revalidating = "/api/v1/tags?limit=10";
+    // The same answer under another URL gives the tag without a plain read of this one.
+    let first = app.get("/api/v1/tags?limit=10&offset=0").await.header("etag").unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.get_with(revalidating, &[("If-None-Match", &first)]).await.status, 304);
+    }
+    let (cost, _) = costed(&app, revalidating, &[("If-None-Match", &first)]).await;
+    assert_eq!(cost, 1, "revalidations are answered from the cache");
+    // Public GraphQL answers tell shared caches that credentials change them.
+    assert!(app.get(GRAPHQL).await.header("vary").unwrap().contains("Authorization"));
     // A range asks for another answer.
     let ranged = app.get_with("/api/v1/essays", &[("Range", "essays=0-1")]).await;
     let ranged_again = app.get_with("/api/v1/essays", &[("Range", "essays=0-1")]).await;

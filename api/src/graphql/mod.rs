@@ -124,14 +124,20 @@ fn public_answer(req: &actix_web::HttpRequest, state: &AppState, http: actix_web
     let etag = crate::etag::of_bytes(&bytes);
     let current = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| crate::etag::matches(v, &etag));
     let headers = head.headers_mut();
-    for (name, value) in [(header::ETAG, etag), (header::CACHE_CONTROL, format!("public, max-age={}", state.settings.cache_max_age))] {
+    // Shared caches must not give the public's answer to a caller with credentials.
+    let marks = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, format!("public, max-age={}", state.settings.cache_max_age)),
+        (header::VARY, "Authorization, X-Api-Key".to_owned()),
+    ];
+    for (name, value) in marks {
         if let Ok(value) = header::HeaderValue::from_str(&value) {
             headers.insert(name, value);
         }
     }
     if current {
         let mut not_modified = actix_web::HttpResponse::NotModified().finish();
-        for name in [header::ETAG, header::CACHE_CONTROL] {
+        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
             if let Some(value) = head.headers().get(&name).cloned() {
                 not_modified.headers_mut().insert(name, value);
             }
