@@ -36,7 +36,8 @@ async fn repeated_public_reads_skip_the_database(app: TestApp) {
         let (cost, third) = costed(&app, path, &[]).await;
         assert_eq!(third.body, first.body, "{path}");
         assert_eq!(cost, 1, "{path}: a kept answer costs the position read only (the first cost {first_cost})");
-        assert_eq!(metric(&app, "ou_cache_hits_total{cache=\"response\"}").await, hits + 1.0, "{path}");
+        // The recorder is the process's, shared by the other tests' servers: at least this hit.
+        assert!(metric(&app, "ou_cache_hits_total{cache=\"response\"}").await > hits, "{path}: the hit is counted");
         for name in ["etag", "cache-control", "content-type"] {
             assert_eq!(third.header(name), first.header(name), "{path}: {name}");
         }
