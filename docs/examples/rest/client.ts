@@ -4,7 +4,10 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./generated/openapi";
 
+// A write answers with the whole record; reads may leave fields out (lists leave out the bodies
+// unless `fields` names them, and `fields` selects), so their answers are typed as sparse.
 export type Essay = components["schemas"]["ContentRecord"];
+export type EssayRead = components["schemas"]["SparseContentRecord"];
 export type TokenPair = components["schemas"]["TokenPair"];
 
 // baseUrl: the server, such as "http://127.0.0.1:8080" (the paths carry /api/v1).
@@ -29,7 +32,7 @@ export const createApi = (baseUrl: string) => {
     },
 
     // The newest essays of a sector, with the total from X-Total-Count.
-    async latestEssays(sector: string, limit = 5): Promise<{ essays: Essay[]; total: number }> {
+    async latestEssays(sector: string, limit = 5): Promise<{ essays: EssayRead[]; total: number }> {
       const { data, error, response } = await api.GET("/api/v1/essays", {
         params: { query: { sector, limit, sort: "-published_at" } },
       });
@@ -37,7 +40,7 @@ export const createApi = (baseUrl: string) => {
       return { essays: data, total: Number(response.headers.get("X-Total-Count")) };
     },
 
-    async essay(idOrSlug: string): Promise<Essay | undefined> {
+    async essay(idOrSlug: string): Promise<EssayRead | undefined> {
       const { data, response } = await api.GET("/api/v1/essays/{id_or_slug}", {
         params: { path: { id_or_slug: idOrSlug } },
       });
