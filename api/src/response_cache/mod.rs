@@ -3,13 +3,16 @@
 //!
 //! Every write that can change what a public reader sees appends to the change log in its own
 //! transaction, so "the log's position is unchanged" means "this answer is still the answer". A
-//! node reads the position once per request (one indexed statement), which makes invalidation
-//! exact on every node: after a write is acknowledged, no node serves an answer made before it.
-//! A hit skips the handler, its queries and the serialization; a matching `If-None-Match` is a
-//! `304` on the spot. Only `200` answers that their handler marked `Cache-Control: public` are
-//! kept, so what may be cached stays the handlers' decision, and only from a key's second request
-//! on, so reads made once cost nothing extra; memory is bounded by `response_cache_bytes`, least
-//! recently used answers leaving first.
+//! node reads the position for every request (one indexed statement, shared by the requests that
+//! wait for it at the same time: [`position`]), which makes invalidation exact on every node:
+//! after a write is acknowledged, no node serves an answer made before it. A hit skips the
+//! handler, its queries and the serialization; a matching `If-None-Match` is a `304` on the spot.
+//! Only `200` answers that their handler marked `Cache-Control: public` are kept, so what may be
+//! cached stays the handlers' decision, and only from a key's second request on, so reads made
+//! once cost nothing extra; memory is bounded by `response_cache_bytes`, least recently used
+//! answers leaving first.
+
+mod position;
 
 use std::sync::Mutex;
 
@@ -50,6 +53,7 @@ impl Entry {
 pub struct ResponseCache {
     limit: usize,
     inner: Mutex<Kept>,
+    positions: position::PositionReads,
 }
 
 struct Kept {
@@ -85,7 +89,8 @@ impl ResponseCache {
     /// A cache holding at most `limit` bytes of answers; `0` keeps nothing.
     pub fn new(limit: usize) -> ResponseCache {
         let seen = LruCache::new(std::num::NonZeroUsize::new(SEEN_KEYS).unwrap_or(std::num::NonZeroUsize::MIN));
-        ResponseCache { limit, inner: Mutex::new(Kept { entries: LruCache::unbounded(), bytes: 0, seen }) }
+        let inner = Mutex::new(Kept { entries: LruCache::unbounded(), bytes: 0, seen });
+        ResponseCache { limit, inner, positions: position::PositionReads::default() }
     }
 
     fn enabled(&self) -> bool {
@@ -230,7 +235,7 @@ pub async fn serve(mut req: ServiceRequest, next: Next<impl MessageBody + 'stati
     let key = key_of(&req);
     let lookup = match cache.known(&key) {
         false => Lookup::FirstSight,
-        true => match crate::services::changes::position(&state.db).await {
+        true => match cache.positions.read(&state.db).await {
             Ok(position) => match cache.fresh(&key, position) {
                 Some((headers, etag, body)) => Lookup::Fresh(headers, etag, body),
                 None => Lookup::Make(position),
