@@ -7,14 +7,14 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Q
 use serde::Serialize;
 use uuid::Uuid;
 
-use entity::{blog, content_author, content_body, content_item, content_sector, content_slug_redirect, content_tag, editor, key_question, sector, tag};
+use entity::{blog, content_author, content_item, content_sector, content_slug_redirect, content_tag, editor, key_question, sector, tag};
 
 use crate::domain::{ContentKind, ContentStatus, IdOrSlug};
 use crate::error::AppError;
 use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
 use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
 use crate::services::blogs::BlogRecord;
-use crate::services::editors::{EditorRecord, linked_editor_visible};
+use crate::services::editors::EditorRecord;
 use crate::services::query::{Empty, apply_filters, apply_sort, column_condition, fetch_page, page_statements, in_subquery, linked_to, reference_ids};
 use crate::services::search::Search;
 use crate::services::taxonomy::{QuestionRecord, SectorRecord, TagRecord};
@@ -22,6 +22,7 @@ use crate::services::{blogs, distinct_ids, editors, link_map, taxonomy};
 
 mod input;
 mod insert;
+mod links;
 mod validate;
 mod workflow;
 mod nested;
@@ -397,7 +398,7 @@ async fn moved(
     Ok(current.pop().map(|m| ContentLookup::Moved { slug: m.slug }))
 }
 
-/// Turns rows into records: relation ids in three statements, bodies in one more when wanted.
+/// Turns rows into records: relation ids (and bodies, when wanted) in one statement.
 async fn records(
     db: &impl ConnectionTrait,
     principal: &Principal,
@@ -405,28 +406,7 @@ async fn records(
     with_bodies: bool,
 ) -> Result<Vec<ContentRecord>, AppError> {
     let ids: Vec<Uuid> = models.iter().map(|m| m.id).collect();
-    let mut authors = link_map::<content_author::Entity>(
-        db,
-        content_author::Column::ContentId,
-        content_author::Column::EditorId,
-        Some(content_author::Column::Position),
-        &ids,
-        Condition::all().add(linked_editor_visible(principal, (content_author::Entity, content_author::Column::EditorId))),
-    )
-    .await?;
-    let mut sectors = link_map::<content_sector::Entity>(db, content_sector::Column::ContentId, content_sector::Column::SectorId, None, &ids, Condition::all()).await?;
-    let mut tags = link_map::<content_tag::Entity>(db, content_tag::Column::ContentId, content_tag::Column::TagId, None, &ids, Condition::all()).await?;
-    let mut bodies: HashMap<Uuid, content_body::Model> = if with_bodies {
-        content_body::Entity::find()
-            .filter(content_body::Column::ContentId.is_in(ids.iter().copied()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|b| (b.content_id, b))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let links::Links { mut authors, mut sectors, mut tags, mut bodies } = links::links(db, principal, &ids, with_bodies).await?;
     let mut records = Vec::with_capacity(models.len());
     for m in models {
         let kind = ContentKind::stored(&m.kind)?;
@@ -446,7 +426,7 @@ async fn records(
                 news_source_id: m.news_source_id,
             },
         };
-        let body = bodies.remove(&m.id);
+        let (body, body_html) = bodies.remove(&m.id).unwrap_or_default();
         records.push(ContentRecord {
             id: m.id,
             kind,
@@ -454,8 +434,8 @@ async fn records(
             title: m.title,
             subtitle: m.subtitle,
             summary: m.summary,
-            body: body.as_ref().map(|b| b.body.clone()).unwrap_or_default(),
-            body_html: body.map(|b| b.body_html).unwrap_or_default(),
+            body,
+            body_html,
             status: ContentStatus::stored(&m.status)?,
             published_at: m.published_at,
             scheduled_at: m.scheduled_at,
