@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sea_orm::sqlx::{ConnectOptions, Connection};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, SqlxPostgresConnector, SqlxSqliteConnector};
@@ -59,15 +59,21 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
                     .with_context(|| format!("cannot create database directory {}", dir.display()))?;
             }
         }
+        // Two connections per core: SQLite writes one at a time, and each connection keeps its
+        // own page and statement caches, so more only costs memory.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections((2 * cores).clamp(2, 8))
             .min_connections(1)
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open SQLite database {url}"))?;
         SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
     } else {
-        let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        let mut options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+        if on_this_machine(&options) && !names_ssl_mode(url) {
+            options = options.ssl_mode(PgSslMode::Disable);
+        }
         // One direct connection first: the pool would only report a timeout, not why.
         options.connect().await.context("cannot connect to PostgreSQL")?.close().await.ok();
         let pool = PgPoolOptions::new()
@@ -86,6 +92,24 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
         }
     });
     Ok(conn)
+}
+
+/// Whether the PostgreSQL server is reached over loopback (or a local socket), where TLS protects
+/// nothing and its handshake is most of the cost of opening a connection (a few hundred
+/// milliseconds at start).
+fn on_this_machine(options: &PgConnectOptions) -> bool {
+    let host = options.get_host();
+    let address = host.trim_start_matches('[').trim_end_matches(']');
+    host.starts_with('/') || host == "localhost" || address.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the operator chose a TLS mode, in the URL or in libpq's `PGSSLMODE`.
+fn names_ssl_mode(url: &str) -> bool {
+    url_names_ssl_mode(url) || std::env::var_os("PGSSLMODE").is_some()
+}
+
+fn url_names_ssl_mode(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|url| url.query_pairs().any(|(name, _)| name == "sslmode" || name == "ssl-mode"))
 }
 
 /// Connections of the pool: (open, idle).
@@ -168,5 +192,23 @@ pub fn url_with_database(base: &str, database: &str) -> String {
     match query {
         Some(q) => format!("{prefix}/{database}?{q}"),
         None => format!("{prefix}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(url: &str) -> bool {
+        on_this_machine(&PgConnectOptions::from_str(url).unwrap())
+    }
+
+    #[test]
+    fn tls_is_left_out_only_on_this_machine_and_only_when_no_mode_is_named() {
+        assert!(local("postgres://u@127.0.0.1:5432/db") && local("postgres://u@localhost/db") && local("postgres://u@[::1]/db"));
+        assert!(local("postgres://u@127.0.0.1/db?host=/var/run/postgresql"));
+        assert!(!local("postgres://u@db.example.org/db") && !local("postgres://u@10.0.0.5/db"));
+        assert!(url_names_ssl_mode("postgres://u@127.0.0.1/db?sslmode=require"));
+        assert!(!url_names_ssl_mode("postgres://u@127.0.0.1/db?application_name=ou"));
     }
 }
