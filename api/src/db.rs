@@ -59,11 +59,10 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
                     .with_context(|| format!("cannot create database directory {}", dir.display()))?;
             }
         }
-        // Two connections per core: SQLite writes one at a time, and each connection keeps its
-        // own page and statement caches, so more only costs memory.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        // Fewer connections save memory but cost CPU: requests queueing for a connection (four
+        // on two cores) made a list cost half as much again.
         let pool = SqlitePoolOptions::new()
-            .max_connections((2 * cores).clamp(2, 8))
+            .max_connections(8)
             .min_connections(1)
             .connect_with(options)
             .await
