@@ -379,6 +379,8 @@ async fn measure_backend(backend: &'static str, database_url: &str, data_dir: &P
     let idle_rss = ours.memory("VmRSS");
     let idle_private = ours.memory("RssAnon");
     let random = random_slugs_script(&scripts, slugs);
+    // A warm-up, not reported: the pool opens its connections and their caches fill.
+    run(&ours, OURS, W1, None, &[], 32, 2).await;
     rows.push(("W1 list, uncached".to_owned(), run(&ours, OURS, W1, None, &[], 32, seconds).await));
     rows.push(("W2 essay by slug, uncached".to_owned(), run(&ours, OURS, "/api/v1/essays/", Some(&random), &[], 32, seconds).await));
     rows.push(("W3 W1 over GraphQL, uncached".to_owned(), run(&ours, OURS, "/graphql", Some(&graphql_script(&scripts)), &[], 32, seconds).await));
