@@ -222,6 +222,21 @@ async fn stories_become_drafts_once(app: TestApp) {
     assert_eq!(discovered.len(), 5);
     let audit = entity::audit_log::Entity::find().filter(entity::audit_log::Column::Action.eq("discover")).all(&app.db).await.unwrap();
     assert_eq!(audit.len(), 5);
+    // Deleting the source clears it from its stories as a save of each: readers (through the
+    // response cache too) see the published one without it at once, with a new version.
+    let by_source = format!("/api/v1/news-links?source={}", source["id"].as_str().unwrap());
+    for _ in 0..3 {
+        assert_eq!(app.get(&by_source).await.ids(), vec![id.to_owned()]);
+    }
+    let published = app.get(&format!("/api/v1/news-links/{id}")).await.json();
+    let updates = || entity::change::Entity::find().filter(entity::change::Column::Action.eq("updated")).all(&app.db);
+    let updates_before = updates().await.unwrap().len();
+    assert_eq!(app.send(Method::DELETE, &format!("/api/v1/news-sources/{}", source["id"].as_str().unwrap()), Some(&collector), None, &[]).await.status, 200);
+    assert!(app.get(&by_source).await.ids().is_empty());
+    let detached = app.get(&format!("/api/v1/news-links/{id}")).await.json();
+    assert_eq!(detached["news_source_id"], Value::Null);
+    assert_eq!(detached["version"].as_i64(), published["version"].as_i64().map(|v| v + 1));
+    assert_eq!(updates().await.unwrap().len() - updates_before, 3, "one change per story of the source (the published one and two drafts)");
 }
 
 async fn dismissed_stories_never_return(app: TestApp) {

@@ -33,7 +33,7 @@ pub use insert::{NewContent, insert};
 pub use nested::{Parent, pages_by_parent};
 pub use input::ContentInput;
 pub use workflow::{Transition, due_for_publication, publish_scheduled, transition};
-pub use write::{Discovery, create, create_in, purge, restore, restore_revision, trash, update};
+pub use write::{Discovery, create, create_in, detach_source, purge, restore, restore_revision, trash, update};
 pub use spec::{ALL_KIND_FILTERS, ANALYSIS_SPEC, ANY_CONTENT_SPEC, BLOG_POST_SPEC, ESSAY_SPEC, NEWS_LINK_SPEC, spec};
 
 /// A content item of any kind, as the API shows it.

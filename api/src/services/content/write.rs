@@ -304,6 +304,20 @@ pub(super) async fn apply(db: &impl ConnectionTrait, id: Uuid, version: i32, row
     Err(AppError::VersionConflict { expected: Some(version), current: latest })
 }
 
+/// Clears a news source that is being deleted from the stories it found, each a save of its
+/// own (version, revision, audit entry and change), in the deletion's transaction: readers,
+/// caches and sync clients learn of it like of any edit.
+pub async fn detach_source(db: &impl ConnectionTrait, source: Uuid) -> Result<(), AppError> {
+    let found = content_item::Entity::find().filter(content_item::Column::NewsSourceId.eq(source)).all(db).await?;
+    for model in found {
+        let kind = ContentKind::stored(&model.kind)?;
+        apply(db, model.id, model.version, content_item::ActiveModel { news_source_id: Set(None), ..Default::default() }).await?;
+        let done = Done { action: ChangeAction::Updated, version_before: Some(model.version), was_public: is_public_content(&model), details: None };
+        finish(db, &Principal::System, kind, model.id, done).await?;
+    }
+    Ok(())
+}
+
 /// Moves an item to the trash (readers no longer see it; editors can restore it).
 pub async fn trash(db: &DatabaseConnection, principal: &Principal, kind: ContentKind, id: Uuid, precondition: Precondition) -> Result<ContentRecord, AppError> {
     let txn = crate::db::begin_write(db).await?;

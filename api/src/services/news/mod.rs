@@ -12,7 +12,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, Databas
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use entity::{content_item, news_source, news_source_sector, sector};
+use entity::{news_source, news_source_sector, sector};
 
 use crate::clock::now;
 use crate::error::{AppError, FieldErrors};
@@ -368,11 +368,7 @@ pub async fn delete(db: &DatabaseConnection, principal: &Principal, id: Uuid, pr
     let stored = find(&txn, principal, Action::Delete, id).await?;
     may_file_source(principal, Action::Delete, &stored.sector_ids)?;
     precondition.check(stored.version, &crate::etag::of_record(&stored))?;
-    content_item::Entity::update_many()
-        .col_expr(content_item::Column::NewsSourceId, sea_orm::sea_query::Expr::value(Option::<Uuid>::None))
-        .filter(content_item::Column::NewsSourceId.eq(id))
-        .exec(&txn)
-        .await?;
+    crate::services::content::detach_source(&txn, id).await?;
     news_source::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(&txn, principal, AuditEntry { resource: Resource::NewsSources.as_str(), resource_id: Some(id), action: "delete", version_before: Some(stored.version), version_after: None, details: None }).await?;
     txn.commit().await?;
