@@ -43,6 +43,9 @@ impl DbStats {
     }
 }
 
+/// How long a PostgreSQL connection may have waited in the pool before it is pinged on use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
+
 /// Opens a pool for `url` (creating the SQLite file and its directory when needed).
 pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseConnection> {
     let mut conn = if url.starts_with("sqlite:") {
@@ -61,9 +64,13 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
         }
         // Fewer connections save memory but cost CPU: requests queueing for a connection (four
         // on two cores) made a list cost half as much again.
+        // A connection to a file cannot have been dropped by a server, so the pool does not ping
+        // it before each use: every ping is a round trip to the connection's worker thread, and
+        // reads outside a transaction take a connection per statement.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open SQLite database {url}"))?;
@@ -75,9 +82,21 @@ pub async fn connect(url: &str, stats: Arc<DbStats>) -> anyhow::Result<DatabaseC
         }
         // One direct connection first: the pool would only report a timeout, not why.
         options.connect().await.context("cannot connect to PostgreSQL")?.close().await.ok();
+        // A connection is pinged before use only when it has waited a while (a server restart
+        // or a dropped link shows there): under load a request takes a connection released
+        // moments ago, and a ping per statement would be a round trip per statement.
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .context("cannot open a PostgreSQL connection pool")?;

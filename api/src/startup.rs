@@ -196,7 +196,21 @@ impl Application {
             }
         });
         let response_cache = Arc::new(crate::response_cache::ResponseCache::new(settings.response_cache_bytes));
-        let state = AppState { db, settings: Arc::new(settings), keys, throttle, rate_limits, response_cache, db_stats, started_at: Instant::now(), news };
+        let positions = Arc::new(crate::services::positions::PositionReads::default());
+        let counts = Arc::new(crate::services::counts::CountCache::new(db.clone(), positions.clone()));
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            keys,
+            throttle,
+            rate_limits,
+            response_cache,
+            positions,
+            counts,
+            db_stats,
+            started_at: Instant::now(),
+            news,
+        };
         let listener = TcpListener::bind(state.settings.bind_addr()?)
             .with_context(|| format!("cannot listen on {}", state.settings.bind))?;
         let addr = listener.local_addr().context("listener has no address")?;

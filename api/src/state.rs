@@ -24,6 +24,10 @@ pub struct AppState {
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
     /// Answers to public reads, valid while the change log stands still.
     pub response_cache: Arc<crate::response_cache::ResponseCache>,
+    /// Reads of the change log's position, shared by the requests waiting at the same time.
+    pub positions: Arc<crate::services::positions::PositionReads>,
+    /// Totals of public lists, valid while the change log stands still.
+    pub counts: Arc<crate::services::counts::CountCache>,
     /// SQL statement counters.
     pub db_stats: Arc<DbStats>,
     /// When this process started serving, for `/metrics`.

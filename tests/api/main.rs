@@ -13,6 +13,7 @@ mod feeds;
 mod fixtures;
 mod graphql;
 mod guides;
+mod kept_counts;
 mod limits;
 mod metrics;
 mod list_dialects;

@@ -284,11 +284,12 @@ fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal> {
 async fn content_page(ctx: &Context<'_>, kind: Option<ContentKind>, paging: Paging, filter: Option<ContentFilter>, order: Option<ContentOrder>) -> Result<(Page<ContentRecord>, u64)> {
     let spec = content::spec(kind);
     let mut query = content_query(spec, &filter.unwrap_or_default(), order)?;
-    let (db, who) = (&state(ctx)?.db, principal(ctx)?);
+    let (state, who) = (state(ctx)?, principal(ctx)?);
+    let (db, counts) = (&state.db, Some(&*state.counts));
     let (offset, limit) = window(paging.first, paging.after, paging.last, paging.before, || async {
         let mut count = query.clone();
         count.limit = 0;
-        Ok(content::list(db, who, kind, &count).await.map_err(|e| e.to_graphql())?.0.total)
+        Ok(content::list(db, who, kind, &count, counts).await.map_err(|e| e.to_graphql())?.0.total)
     })
     .await?;
     query.offset = offset;
@@ -301,7 +302,7 @@ async fn content_page(ctx: &Context<'_>, kind: Option<ContentKind>, paging: Pagi
     if !wants_body {
         query.fields = spec.list_fields();
     }
-    let (page, _) = content::list(db, who, kind, &query).await.map_err(|e| e.to_graphql())?;
+    let (page, _) = content::list(db, who, kind, &query, counts).await.map_err(|e| e.to_graphql())?;
     let loaders = ctx.data::<Loaders>()?;
     loaders.prefetch_content(&page.items, &selection(&look)).await.map_err(|e| e.to_graphql())?;
     Ok((page, offset))

@@ -4,15 +4,13 @@
 //! Every write that can change what a public reader sees appends to the change log in its own
 //! transaction, so "the log's position is unchanged" means "this answer is still the answer". A
 //! node reads the position for every request (one indexed statement, shared by the requests that
-//! wait for it at the same time: [`position`]), which makes invalidation exact on every node:
+//! wait for it at the same time: [`crate::services::positions`]), which makes invalidation exact on every node:
 //! after a write is acknowledged, no node serves an answer made before it. A hit skips the
 //! handler, its queries and the serialization; a matching `If-None-Match` is a `304` on the spot.
 //! Only `200` answers that their handler marked `Cache-Control: public` are kept, so what may be
 //! cached stays the handlers' decision, and only from a key's second request on, so reads made
 //! once cost nothing extra; memory is bounded by `response_cache_bytes`, least recently used
 //! answers leaving first.
-
-mod position;
 
 use std::sync::Mutex;
 
@@ -53,7 +51,6 @@ impl Entry {
 pub struct ResponseCache {
     limit: usize,
     inner: Mutex<Kept>,
-    positions: position::PositionReads,
 }
 
 struct Kept {
@@ -90,7 +87,7 @@ impl ResponseCache {
     pub fn new(limit: usize) -> ResponseCache {
         let seen = LruCache::new(std::num::NonZeroUsize::new(SEEN_KEYS).unwrap_or(std::num::NonZeroUsize::MIN));
         let inner = Mutex::new(Kept { entries: LruCache::unbounded(), bytes: 0, seen });
-        ResponseCache { limit, inner, positions: position::PositionReads::default() }
+        ResponseCache { limit, inner }
     }
 
     fn enabled(&self) -> bool {
@@ -235,7 +232,7 @@ pub async fn serve(mut req: ServiceRequest, next: Next<impl MessageBody + 'stati
     let key = key_of(&req);
     let lookup = match cache.known(&key) {
         false => Lookup::FirstSight,
-        true => match cache.positions.read(&state.db).await {
+        true => match state.positions.read(&state.db).await {
             Ok(position) => match cache.fresh(&key, position) {
                 Some((headers, etag, body)) => Lookup::Fresh(headers, etag, body),
                 None => Lookup::Make(position),

@@ -48,7 +48,7 @@ fn embed(map: &mut Map<String, Value>, item: &ContentRecord, embeds: &ContentEmb
 async fn list(req: HttpRequest, state: web::Data<AppState>, caller: Caller, kind: Option<ContentKind>) -> Result<HttpResponse, AppError> {
     let spec = content::spec(kind);
     let parsed = parse_list(req.query_string(), range_header(&req), spec)?;
-    let (page, embeds) = content::list(&state.db, &caller.principal, kind, &parsed.query).await?;
+    let (page, embeds) = content::list(&state.db, &caller.principal, kind, &parsed.query, Some(&state.counts)).await?;
     let ListQuery { include, fields, .. } = &parsed.query;
     let items = page
         .items

@@ -147,7 +147,7 @@ pub async fn feed(db: &DatabaseConnection, scope: &FeedScope, limit: u64) -> Res
         ..ListQuery::new(content::spec(kind))
     };
     // Anonymous whatever the request carried: a feed is public, and cached as such.
-    let (page, embeds) = content::list(db, &Principal::Anonymous, kind, &query).await?;
+    let (page, embeds) = content::list(db, &Principal::Anonymous, kind, &query, None).await?;
     let entries = page
         .items
         .into_iter()

@@ -1,14 +1,15 @@
 //! Turns a [`ListQuery`] into SQL conditions, ordering and a counted page, for any entity.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
     QueryOrder, QuerySelect, Select, Value,
 };
 
 use crate::domain::IdOrSlug;
 use crate::error::AppError;
 use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
+use crate::services::counts::CountCache;
 
 /// The bound value of a filter value (never spliced into SQL text).
 pub fn bind_value(value: &FilterValue) -> Value {
@@ -147,19 +148,33 @@ pub fn page_statements<E: EntityTrait>(backend: sea_orm::DbBackend, select: &Sel
     use sea_orm::QueryTrait;
     let mut statements = Vec::new();
     if query.count_total {
-        let count = Query::select()
-            .expr(Expr::cust("COUNT(*)"))
-            .from_subquery(unordered(select).into_query(), sea_orm::sea_query::Alias::new("sub_query"))
-            .to_owned();
-        statements.push(backend.build(&count));
+        statements.push(count_statement(backend, select));
     }
     let limit = if query.count_total { query.limit } else { query.limit + 1 };
     statements.push(select.clone().offset(query.offset).limit(limit).build(backend));
     statements
 }
 
-/// Counts all matching rows and fetches the requested window.
-pub async fn fetch_page<E, D>(db: &D, select: Select<E>, query: &ListQuery) -> Result<Page<E::Model>, AppError>
+/// The statement counting `select`'s rows, as `num_items`.
+fn count_statement<E: EntityTrait>(backend: sea_orm::DbBackend, select: &Select<E>) -> sea_orm::Statement {
+    use sea_orm::QueryTrait;
+    let count = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("num_items"))
+        .from_subquery(unordered(select).into_query(), Alias::new("sub_query"))
+        .to_owned();
+    backend.build(&count)
+}
+
+/// Runs a statement made by [`count_statement`].
+pub(crate) async fn run_count(db: &impl ConnectionTrait, statement: sea_orm::Statement) -> Result<u64, AppError> {
+    let row = db.query_one_raw(statement).await?;
+    let total: i64 = row.map(|r| r.try_get("", "num_items")).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(total).unwrap_or(0))
+}
+
+/// Counts all matching rows and fetches the requested window. `counts`, when given, answers the
+/// count: only for rows every public reader sees alike (see [`CountCache`]).
+pub async fn fetch_page<E, D>(db: &D, select: Select<E>, query: &ListQuery, counts: Option<&CountCache>) -> Result<Page<E::Model>, AppError>
 where
     E: EntityTrait,
     E::Model: Sync,
@@ -173,7 +188,11 @@ where
         let total = query.offset + items.len() as u64 + u64::from(more);
         return Ok(Page { items, total });
     }
-    let total = unordered(&select).count(db).await?;
+    let count = count_statement(db.get_database_backend(), &select);
+    let total = match counts {
+        Some(counts) => counts.count(count).await?,
+        None => run_count(db, count).await?,
+    };
     let items = if query.offset >= total {
         Vec::new()
     } else {
@@ -244,7 +263,7 @@ where
     let id = column("id").ok_or_else(|| AppError::Internal(anyhow::anyhow!("a listed table has no `id` column")))?;
     let select = apply_filters(select, query, |f| relation(f).or_else(|| column(f.field).map(|c| column_condition(c, f))))?;
     let select = apply_sort(select, query, id, column, Empty::Any)?;
-    fetch_page(db, select, query).await
+    fetch_page(db, select, query, None).await
 }
 
 /// `owner IN (SELECT link_owner FROM link WHERE link_target IN …)`: the rows linked through the

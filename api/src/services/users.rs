@@ -270,7 +270,7 @@ pub async fn list(db: &impl ConnectionTrait, principal: &Principal, query: &List
     };
     let select = apply_filters(user::Entity::find(), query, |f| column(f.field).map(|c| column_condition(c, f)))?;
     let select = apply_sort(select, query, C::Id, column, crate::services::query::Empty::Any)?;
-    let page = fetch_page(db, select, query).await?;
+    let page = fetch_page(db, select, query, None).await?;
     Ok(Page { items: records(db, page.items).await?, total: page.total })
 }
 

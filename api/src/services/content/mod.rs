@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::listing::{Filter, FilterOp, FilterValue, ListQuery, Page};
 use crate::policy::{Principal, content_visibility, editor_visibility, trash_visibility};
 use crate::services::blogs::BlogRecord;
+use crate::services::counts::CountCache;
 use crate::services::editors::EditorRecord;
 use crate::services::query::{Empty, apply_filters, apply_sort, column_condition, fetch_page, page_statements, in_subquery, linked_to, reference_ids};
 use crate::services::search::Search;
@@ -184,11 +185,15 @@ pub async fn list(
     principal: &Principal,
     kind: Option<ContentKind>,
     query: &ListQuery,
+    counts: Option<&CountCache>,
 ) -> Result<(Page<ContentRecord>, ContentEmbeds), AppError> {
     let backend = db.get_database_backend();
     let (select, search) = matching(backend, principal, kind, query)?;
     let select = ordered(select, principal, search.as_ref(), query, backend)?;
-    let page = fetch_page(db, select, query).await?;
+    // Kept totals only for public readers: what they see is exactly what the change log
+    // describes, while a signed-in caller's view also follows grants and accounts.
+    let counts = counts.filter(|_| principal.is_public());
+    let page = fetch_page(db, select, query, counts).await?;
     let with_bodies = query.wants_field("body") || query.wants_field("body_html");
     let items = records(db, principal, page.items, with_bodies).await?;
     let embeds = embeds(db, principal, &items, &query.include).await?;
