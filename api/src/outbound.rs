@@ -168,6 +168,11 @@ impl Outbound {
             .connect_timeout(limits.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("OrganizingUpgrade/", env!("CARGO_PKG_VERSION")))
             .no_proxy()
+            // No connection outlives its request: the client is shared by the jobs and the
+            // handlers of every worker, each worker on its own runtime, and a kept connection
+            // lives on the runtime that opened it. A worker that stops first (an idle one, at a
+            // graceful shutdown) would take it along, failing another worker's request in flight.
+            .pool_max_idle_per_host(0)
             .build()?;
         Ok(Outbound { client, allow_private, max_body: limits.max_body })
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, IntoColumnRef, Query, SimpleExpr};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef, RelationTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -83,7 +83,9 @@ pub static EDITOR_SPEC: ResourceSpec = ResourceSpec {
     list_omits: &[],
 };
 
-fn record(m: editor::Model, sector_ids: Vec<Uuid>) -> Result<EditorRecord, AppError> {
+/// An editor's record; its sector ids in id order, so every read lists them alike.
+fn record(m: editor::Model, mut sector_ids: Vec<Uuid>) -> Result<EditorRecord, AppError> {
+    sector_ids.sort_unstable();
     let links = serde_json::from_value(m.links).map_err(|e| AppError::Internal(anyhow::anyhow!("editor {}: corrupt links: {e}", m.id)))?;
     let team_role = TeamRole::stored(&m.team_role)?;
     Ok(EditorRecord {
@@ -123,18 +125,33 @@ pub async fn records(db: &impl ConnectionTrait, models: Vec<editor::Model>) -> R
         .collect()
 }
 
-/// Loads the visible editors among `ids`, keyed by id.
+/// Loads the visible editors among `ids`, keyed by id, with their sector ids: one statement,
+/// a row per profile and sector (a page's authors have a sector or two each).
 pub async fn by_ids(
     db: &impl ConnectionTrait,
     principal: &Principal,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, EditorRecord>, AppError> {
-    let models = editor::Entity::find()
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sectors: RelationDef = editor_sector::Entity::belongs_to(editor::Entity)
+        .from(editor_sector::Column::EditorId)
+        .to(editor::Column::Id)
+        .into();
+    let rows = editor::Entity::find()
+        .join_rev(JoinType::LeftJoin, sectors)
+        .select_also(editor_sector::Entity)
         .filter(editor_visibility(principal))
         .filter(editor::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(records(db, models).await?.into_iter().map(|r| (r.id, r)).collect())
+    let mut profiles: HashMap<Uuid, (editor::Model, Vec<Uuid>)> = HashMap::new();
+    for (profile, link) in rows {
+        let (_, sector_ids) = profiles.entry(profile.id).or_insert_with(|| (profile, Vec::new()));
+        sector_ids.extend(link.map(|l| l.sector_id));
+    }
+    profiles.into_iter().map(|(id, (profile, sector_ids))| Ok((id, record(profile, sector_ids)?))).collect()
 }
 
 /// `editors.id IN (visible editors)`: keeps hidden profiles out of author and blogger lists.
